@@ -1,0 +1,39 @@
+# Quick start: `make run` serves the app on the demo data; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+
+.PHONY: run test lint geodata demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/streamlit run mapapp/app.py --server.port $(PORT)
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+# Rebuild the committed geodata/ from the source boundaries, then the demo data on it.
+geodata: $(VENV)/.installed
+	$(BIN)/python -m mapapp build-geodata $(or $(SOURCE),../shared/geodata-src)
+
+demo: $(VENV)/.installed
+	$(BIN)/python -m mapapp build-demo
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

@@ -1,0 +1,37 @@
+"""Text keys for matching names, headers and ids typed by people."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def normalize_key(text: object) -> str:
+    """Fold case, accents, spacing and punctuation: ``" San  Martín."`` → ``"san martin"``.
+
+    ``ñ`` folds to ``n`` as well, so ``Marañón`` and ``MARANON`` meet.
+    """
+    if text is None:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    ascii_only = decomposed.encode("ascii", "ignore").decode("ascii").lower()
+    return _NON_ALNUM.sub(" ", ascii_only).strip()
+
+
+_LOWER_WORDS = {"de", "del", "la", "las", "los", "y", "el", "en"}
+
+
+def spanish_title(upper_name: str, accents: dict[str, str]) -> str:
+    """``"SAN JUAN DE LA VIRGEN"`` → ``"San Juan de la Virgen"``, restoring known accents."""
+    words = upper_name.split()
+    out = []
+    for i, word in enumerate(words):
+        if word in accents:
+            out.append(accents[word])
+        elif i > 0 and word.lower() in _LOWER_WORDS:
+            out.append(word.lower())
+        else:
+            out.append(word.capitalize())
+    return " ".join(out)
