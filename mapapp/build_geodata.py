@@ -1,0 +1,268 @@
+"""Build ``geodata/`` from the source boundaries (``python -m mapapp build-geodata SRC``).
+
+Districts are the one source of shape: they are coverage-simplified together
+(shared borders stay shared) and provinces and departments are dissolved from
+them, so every level nests exactly. The source province and department layers
+only cross-check codes and names. Every defect found is written to
+``geodata/BUILD_REPORT.md`` and printed.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from mapapp import geo
+from mapapp.text import spanish_title
+
+INEI_DIR = "peru-inei-2007"
+NATURAL_EARTH_DIR = "natural-earth-world-atlas"
+
+# Per detail: coverage simplification tolerance and coordinate grid, in degrees.
+# The source is already simplified by its publisher (about 15 vertices per
+# district), so "print" keeps its vertices and only rounds to ~1 m; "screen"
+# drops vertices closer than ~1 km to the border line and rounds to ~11 m.
+DETAILS = {"screen": (0.01, 1e-4), "print": (0.0, 1e-5)}
+CONTEXT_SOURCE = {"screen": "countries-50m.json", "print": "countries-10m.json"}
+CONTEXT_BBOX = (-90.0, -25.0, -60.0, 5.0)  # lon/lat window around Peru
+SQ_KM_PER_HECTARE = 0.01
+CAPITAL_SNAP_DEGREES = 0.05
+
+
+@dataclass
+class BuildReport:
+    lines: list[str] = field(default_factory=list)
+
+    def add(self, line: str) -> None:
+        self.lines.append(line)
+        print(line)
+
+
+def build_geodata(source_dir: Path, out_dir: Path = geo.GEODATA_DIR) -> BuildReport:
+    report = BuildReport()
+    inei = source_dir / INEI_DIR
+    districts_src = _read_source(inei / "peru_distrital_simple.geojson")
+    _check_district_codes(districts_src, report)
+    names = _display_names(out_dir, districts_src, report)
+    _cross_check_sources(inei, districts_src, report)
+
+    for folder in ("boundaries", "context"):
+        (out_dir / folder).mkdir(parents=True, exist_ok=True)
+    for detail, (tolerance, grid) in DETAILS.items():
+        districts = _district_layer(districts_src, names, tolerance, grid)
+        for level, layer in _all_levels(districts, names).items():
+            layer.to_parquet(geo.boundary_path(level, detail, out_dir), index=False)
+        context = _context_layer(source_dir / NATURAL_EARTH_DIR / CONTEXT_SOURCE[detail])
+        context.to_parquet(geo.context_path(detail, out_dir), index=False)
+    _report_holes(out_dir, report)
+
+    capitals = _capitals(inei / "peru_capital_provincia.geojson", out_dir, report)
+    capitals.to_parquet(out_dir / geo.CAPITALS_FILE, index=False)
+    _check_amazon_scope(out_dir, report)
+    _copy_licences(source_dir, out_dir)
+    manifest = {"edition": geo.EDITION, "levels": {
+        level: len(gpd.read_parquet(geo.boundary_path(level, "screen", out_dir)))
+        for level in geo.LEVELS
+    }}
+    (out_dir / geo.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
+    (out_dir / "BUILD_REPORT.md").write_text(
+        "# Build report\n\nWritten by `python -m mapapp build-geodata`. "
+        "Defects of the source and how the build handled them.\n\n"
+        + "\n".join(f"- {line}" for line in report.lines) + "\n"
+    )
+    return report
+
+
+def _read_source(path: Path) -> gpd.GeoDataFrame:
+    if not path.exists():
+        raise FileNotFoundError(f"source file missing: {path}")
+    frame = gpd.read_file(path)
+    return frame.set_crs(4326, allow_override=True)
+
+
+def _check_district_codes(src: gpd.GeoDataFrame, report: BuildReport) -> None:
+    report.add(f"{len(src)} districts read from edition {geo.EDITION}; districts created "
+               "after 2007 are not in it, and results rows with their ubigeo are rejected "
+               f"as 'not in boundary edition {geo.EDITION}'.")
+    duplicated = src[src["IDDIST"].duplicated()]["IDDIST"].tolist()
+    if duplicated:
+        raise ValueError(f"duplicate district ubigeo in source: {duplicated}")
+    bad = src[(src["IDDIST"].str[:4] != src["IDPROV"]) | (src["IDDIST"].str[:2] != src["IDDPTO"])]
+    if len(bad):
+        raise ValueError(f"district codes that do not nest: {bad['IDDIST'].tolist()}")
+    empty = src[src.geometry.isna() | src.geometry.is_empty]
+    if len(empty):
+        listed = ", ".join(f"{r.IDDIST} {r.NOMBDIST} ({r.NOMBPROV}, {r.NOMBDEP})"
+                           for r in empty.itertuples())
+        report.add(f"{len(empty)} districts have no geometry in the source: {listed}. "
+                   "They stay in the district table (their results validate and roll up to "
+                   "province and department) but cannot be drawn at district level.")
+
+
+def _display_names(out_dir: Path, src: gpd.GeoDataFrame, report: BuildReport) -> dict[str, str]:
+    """Names with accents: the committed table first, then title case with known accents."""
+    tables = out_dir / "tables"
+    with open(tables / "names.csv", encoding="utf-8") as f:
+        names = {row["ubigeo"]: row["name"] for row in csv.DictReader(f)}
+    with open(tables / "accent_words.csv", encoding="utf-8") as f:
+        accents = {row["plain"]: row["accented"] for row in csv.DictReader(f)}
+    generated = 0
+    for code_col, name_col in (("IDDPTO", "NOMBDEP"), ("IDPROV", "NOMBPROV"),
+                               ("IDDIST", "NOMBDIST")):
+        for code, upper in src.drop_duplicates(code_col)[[code_col, name_col]].itertuples(
+                index=False):
+            if code not in names:
+                names[code] = spanish_title(upper, accents)
+                generated += 1 if len(code) < 6 else 0
+    if generated:
+        report.add(f"{generated} department/province names were not in tables/names.csv "
+                   "and got a title-cased name; add them to the table.")
+    report.add("District display names are title-cased from the source's upper-case names, "
+               f"with {len(accents)} known words accented (tables/accent_words.csv).")
+    return names
+
+
+def _cross_check_sources(inei: Path, districts: gpd.GeoDataFrame, report: BuildReport) -> None:
+    provinces = _read_source(inei / "peru_provincial_simple.geojson")
+    departments = _read_source(inei / "peru_departamental_simple.geojson")
+    dup = sorted(provinces.loc[provinces["FIRST_IDPR"].duplicated(), "FIRST_IDPR"].unique())
+    if dup:
+        report.add(f"Province codes {', '.join(dup)} appear on more than one feature in the "
+                   "province layer; provinces are dissolved from districts, so each is one "
+                   "feature here.")
+    for label, codes, expected in (
+        ("province", set(provinces["FIRST_IDPR"]), set(districts["IDPROV"])),
+        ("department", set(departments["FIRST_IDDP"]), set(districts["IDDPTO"])),
+    ):
+        if codes != expected:
+            report.add(f"{label} codes differ between layers: only in the {label} layer "
+                       f"{sorted(codes - expected)}, only in districts {sorted(expected - codes)}")
+    report.add("Provinces and departments are dissolved from the districts so that they nest "
+               "exactly; the source province and department layers were simplified separately "
+               "by their publisher and differ from the district union by about 1 % of area.")
+
+
+def _district_layer(src: gpd.GeoDataFrame, names: dict[str, str], tolerance: float,
+                    grid: float) -> gpd.GeoDataFrame:
+    geoms = src.geometry.values
+    has_shape = ~(src.geometry.isna() | src.geometry.is_empty).to_numpy()
+    simplified = geoms.copy()
+    shapes = shapely.from_wkb(shapely.to_wkb(geoms[has_shape]))
+    if tolerance:
+        shapes = shapely.coverage_simplify(shapes, tolerance)
+    shapes = shapely.set_precision(shapes, grid)
+    simplified[has_shape] = shapes
+    return gpd.GeoDataFrame(
+        {
+            "ubigeo": src["IDDIST"].to_numpy(),
+            "name": [names[c] for c in src["IDDIST"]],
+            "source_name": src["NOMBDIST"].to_numpy(),
+            "department": src["IDDPTO"].to_numpy(),
+            "province": src["IDPROV"].to_numpy(),
+            "area_km2": (src["AREA_MINAM"] * SQ_KM_PER_HECTARE).round(2).to_numpy(),
+        },
+        geometry=simplified,
+        crs=4326,
+    ).sort_values("ubigeo", ignore_index=True)
+
+
+def _all_levels(districts: gpd.GeoDataFrame, names: dict[str, str]) -> dict[str, gpd.GeoDataFrame]:
+    levels = {"district": districts}
+    for level, key in (("province", "province"), ("department", "department")):
+        drawn = districts[districts.geometry.notna()]
+        shapes = {code: shapely.coverage_union_all(group.geometry.values)
+                  for code, group in drawn.groupby(key)}
+        area = districts.groupby(key)["area_km2"].sum().round(2)
+        codes = sorted(area.index)
+        layer = gpd.GeoDataFrame(
+            {"ubigeo": codes, "name": [names[c] for c in codes],
+             "department": [c[:2] for c in codes], "province": [c[:4] for c in codes],
+             "area_km2": area.loc[codes].to_numpy()},
+            geometry=[shapes[c] for c in codes], crs=4326,
+        )
+        if level == "department":
+            layer = layer.drop(columns="province")
+        levels[level] = layer
+    return levels
+
+
+def _report_holes(out_dir: Path, report: BuildReport) -> None:
+    departments = gpd.read_parquet(geo.boundary_path("department", "print", out_dir))
+    for row in departments.itertuples():
+        holes = sum(len(p.interiors) for p in shapely.get_parts(row.geometry))
+        if holes:
+            report.add(f"Department {row.ubigeo} {row.name} has {holes} hole(s) that no "
+                       "district covers (lakes or gaps in the source); left as they are.")
+
+
+def _context_layer(path: Path) -> gpd.GeoDataFrame:
+    countries = gpd.read_file(path, layer="countries").set_crs(4326, allow_override=True)
+    countries["geometry"] = shapely.make_valid(countries.geometry.values)
+    window = shapely.box(*CONTEXT_BBOX)
+    near = countries[countries.intersects(window)].copy()
+    near["geometry"] = near.geometry.intersection(window)
+    near = near.rename(columns={"id": "iso_numeric"})[["iso_numeric", "name", "geometry"]]
+    return near.sort_values("name", ignore_index=True)
+
+
+def _capitals(path: Path, out_dir: Path, report: BuildReport) -> gpd.GeoDataFrame:
+    """Province capitals, given a province ubigeo by the polygon they fall in."""
+    src = _read_source(path)
+    provinces = gpd.read_parquet(geo.boundary_path("province", "print", out_dir))
+    joined = gpd.sjoin(src, provinces[["ubigeo", "name", "geometry"]], how="left",
+                       predicate="within")
+    joined = joined[~joined.index.duplicated()]
+    outside = joined["ubigeo"].isna()
+    if outside.any():
+        # Coastal and border capitals can fall just outside the simplified outline.
+        with warnings.catch_warnings():  # a distance in degrees is what we mean here
+            warnings.simplefilter("ignore", UserWarning)
+            nearest = gpd.sjoin_nearest(src[outside], provinces[["ubigeo", "geometry"]],
+                                        max_distance=CAPITAL_SNAP_DEGREES, how="left")
+        nearest = nearest[~nearest.index.duplicated()]
+        joined.loc[outside, "ubigeo"] = nearest["ubigeo"]
+        report.add(f"{int(outside.sum())} province capitals lie just outside the outline and "
+                   "were given the nearest province: " + ", ".join(
+                       f"{r.CAPITAL} → {r.ubigeo}" for r in nearest.itertuples()))
+    lost = joined[joined["ubigeo"].isna()]
+    if len(lost):
+        report.add(f"{len(lost)} province capitals are far from every province and are "
+                   f"left out: {', '.join(lost['CAPITAL'])}")
+    joined = joined[joined["ubigeo"].notna()]
+    capitals = gpd.GeoDataFrame(
+        {"name": joined["CAPITAL"].str.title(), "province": joined["ubigeo"],
+         "category": joined["NOMCAT02"].str.lower()},
+        geometry=joined.geometry, crs=4326,
+    )
+    missing = sorted(set(provinces["ubigeo"]) - set(capitals["province"]))
+    if missing:
+        report.add(f"{len(missing)} provinces have no capital point in the source: "
+                   f"{', '.join(missing)}")
+    return capitals.sort_values("province", ignore_index=True)
+
+
+def _check_amazon_scope(out_dir: Path, report: BuildReport) -> None:
+    scope = pd.read_csv(out_dir / geo.AMAZON_SCOPE_FILE, dtype=str)
+    known = set(gpd.read_parquet(geo.boundary_path("department", "screen", out_dir))["ubigeo"])
+    unknown = sorted(set(scope["department"]) - known)
+    if unknown:
+        raise ValueError(f"{geo.AMAZON_SCOPE_FILE} names unknown departments: {unknown}")
+    report.add(f"Amazon scope: {(scope['scope'] == 'whole').sum()} wholly Amazonian "
+               f"departments and {(scope['scope'] == 'partial').sum()} with Amazonian "
+               "districts (Ley 27037, art. 3).")
+
+
+def _copy_licences(source_dir: Path, out_dir: Path) -> None:
+    licences = out_dir / "licences"
+    licences.mkdir(exist_ok=True)
+    shutil.copyfile(source_dir / INEI_DIR / "LICENSE", licences / "INEI-boundaries-MPL-2.0.txt")
+    shutil.copyfile(source_dir / NATURAL_EARTH_DIR / "LICENSE",
+                    licences / "world-atlas-ISC.txt")
