@@ -1,0 +1,142 @@
+"""Resolve a place given as ubigeo and/or names to a ubigeo of the boundary edition."""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from mapapp.geo import CODE_LENGTH, EDITION, LEVEL_OF_LENGTH
+from mapapp.text import normalize_key
+
+# Leading words people put before a name: "Región San Martín", "Provincia de Lamas".
+_PREFIX = re.compile(r"^(?:(?:gobierno )?region(?:al)? |departamento |provincia |distrito )"
+                     r"(?:de |del )?")
+# Department names people use that are not the INEI name.
+DEPARTMENT_ALIASES = {
+    "lima metropolitana": "15", "lima provincias": "15", "lima region": "15",
+    "constitucional del callao": "07",  # "Provincia Constitucional del Callao"
+}
+
+
+@dataclass
+class Resolution:
+    ubigeo: str | None = None
+    error: tuple[str, str] | None = None  # (column, message)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+
+
+def ubigeo_text(cell: object) -> str:
+    """A ubigeo cell as digits: ``220501``, ``220501.0`` and ``' 220501 '`` agree."""
+    if cell is None or (isinstance(cell, float) and math.isnan(cell)):
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell).strip().removesuffix(".0")
+
+
+class PlaceMatcher:
+    """Looks places up in a ``geo.places()`` table."""
+
+    def __init__(self, places: pd.DataFrame) -> None:
+        self.by_code = places.set_index("ubigeo").to_dict("index")
+        self.by_key: dict[tuple[str, str], list[str]] = {}
+        for row in places.itertuples():
+            key = (row.level, normalize_key(row.name))
+            self.by_key.setdefault(key, []).append(row.ubigeo)
+        for alias, code in DEPARTMENT_ALIASES.items():
+            self.by_key.setdefault(("department", alias), [code])
+        self._cache: dict[tuple, Resolution] = {}
+
+    def resolve(self, ubigeo: object, department: object = None, province: object = None,
+                district: object = None) -> Resolution:
+        names = tuple(_clean_name(v) for v in (department, province, district))
+        key = (ubigeo_text(ubigeo), *names)
+        if key not in self._cache:
+            self._cache[key] = (self._by_code(key[0], names) if key[0]
+                                else self._by_names(*names))
+        return self._cache[key]
+
+    def _by_code(self, code: str, names: tuple[str, str, str]) -> Resolution:
+        result = Resolution()
+        if not code.isdigit() or len(code) > 6:
+            result.error = ("ubigeo", f"ubigeo {code!r} is not a code of 2, 4 or 6 digits")
+            return result
+        if len(code) in (1, 3, 5):
+            restored = code.zfill(len(code) + 1)
+            result.warnings.append(("ubigeo", f"ubigeo {code} read as {restored}: its leading "
+                                    "zero was lost, probably in a spreadsheet"))
+            code = restored
+        if code not in self.by_code:
+            level = LEVEL_OF_LENGTH[len(code)]
+            result.error = ("ubigeo", f"ubigeo {code} is not a {level} in boundary edition "
+                            f"{EDITION} (places created after 2007 are not in it)")
+            return result
+        result.ubigeo = code
+        result.warnings.extend(self._name_mismatches(code, names))
+        return result
+
+    def _name_mismatches(self, code: str, names: tuple[str, str, str]) -> list[tuple[str, str]]:
+        found = []
+        for column, given, length in zip(("department", "province", "district"), names,
+                                         (2, 4, 6), strict=True):
+            if not given or len(code) < length:
+                continue
+            actual = self.by_code[code[:length]]["name"]
+            if not self._same(column, given, code[:length]):
+                found.append((column, f"{column} {given!r} does not match ubigeo "
+                              f"{code[:length]} ({actual}); the ubigeo is used"))
+        return found
+
+    def _same(self, level: str, given: str, code: str) -> bool:
+        return code in self.by_key.get((level, normalize_key(given)), [])
+
+    def _by_names(self, department: str, province: str, district: str) -> Resolution:
+        given = {"department": department, "province": province, "district": district}
+        if not any(given.values()):
+            return Resolution(error=("ubigeo", "no place: give a ubigeo or the names of "
+                                     "department, province and/or district"))
+        level = "district" if district else "province" if province else "department"
+        candidates = self.by_key.get((level, normalize_key(given[level])), [])
+        for parent, length in (("department", 2), ("province", 4)):
+            if given[parent] and CODE_LENGTH[level] > length:
+                candidates = [c for c in candidates if self._same(parent, given[parent],
+                                                                    c[:length])]
+        if len(candidates) == 1:
+            return Resolution(ubigeo=candidates[0])
+        where = self._where(given, level)
+        if not candidates:
+            return Resolution(error=(level, f"unknown {level} {given[level]!r}{where}"
+                                     f"{self._suggest(level, given[level])}"))
+        listed = ", ".join(f"{c} ({self._path(c)})" for c in sorted(candidates)[:6])
+        more = "…" if len(candidates) > 6 else ""
+        return Resolution(error=(level, f"ambiguous {level} {given[level]!r}{where}: "
+                                 f"{len(candidates)} places have this name ({listed}{more}); "
+                                 "add its province and department, or the ubigeo"))
+
+    def _where(self, given: dict[str, str], level: str) -> str:
+        parents = [f"{p} {given[p]!r}" for p in ("province", "department")
+                   if given[p] and p != level and CODE_LENGTH[p] < CODE_LENGTH[level]]
+        return f" in {', '.join(parents)}" if parents else ""
+
+    def _path(self, code: str) -> str:
+        return ", ".join(self.by_code[code[:n]]["name"] for n in (2, 4, 6) if n <= len(code))
+
+    def _suggest(self, level: str, name: str) -> str:
+        keys = [k for (lvl, k) in self.by_key if lvl == level]
+        close = difflib.get_close_matches(normalize_key(name), keys, n=3, cutoff=0.8)
+        return f"; did you mean {' or '.join(repr(c.title()) for c in close)}?" if close else ""
+
+
+def _clean_name(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = str(value).strip()
+    key = normalize_key(text)
+    stripped = _PREFIX.sub("", key)
+    if stripped != key and stripped:
+        return stripped
+    return text
