@@ -1,0 +1,124 @@
+"""Roll validated results up to a level, filter them, join them to boundaries.
+
+Pure functions on the tidy table of ``results.ValidationReport.valid``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mapapp import catalog, geo
+
+
+@dataclass(frozen=True)
+class Filters:
+    years: tuple[int, int] | None = None  # inclusive range
+    value_chains: tuple[str, ...] = ()  # empty: all
+    departments: tuple[str, ...] = ()  # 2-digit ubigeo; empty: all
+    amazon_only: bool = False
+
+
+@dataclass
+class Aggregate:
+    """Values of one indicator per place of a level.
+
+    ``unallocated`` is what the filters keep but the level cannot show: values
+    given for a coarser place (a department total on a district map).
+    """
+
+    indicator: str
+    level: str
+    values: pd.DataFrame  # ubigeo, value, weight
+    unallocated: float
+    unallocated_rows: int
+
+
+def filter_results(results: pd.DataFrame, filters: Filters,
+                   indicator: str | None = None) -> pd.DataFrame:
+    keep = pd.Series(True, index=results.index)
+    if indicator:
+        keep &= results["indicator"] == indicator
+    if filters.years:
+        keep &= results["year"].between(*filters.years)
+    if filters.value_chains:
+        chained = results["indicator"].map(
+            lambda i: catalog.INDICATORS[i].by_value_chain)
+        # Indicators not split by value chain are not narrowed by a chain filter.
+        keep &= ~chained | results["value_chain"].isin(filters.value_chains)
+    departments = set(filters.departments)
+    if filters.amazon_only:
+        departments = (departments & geo.amazon_departments()) if departments \
+            else geo.amazon_departments()
+    if departments or filters.amazon_only:
+        keep &= results["ubigeo"].str[:2].isin(departments)
+    return results[keep]
+
+
+def aggregate_results(results: pd.DataFrame, indicator: str, level: str,
+                      filters: Filters = Filters()) -> Aggregate:
+    """Sum counts, take weighted means of percentages, per place of ``level``."""
+    length = geo.CODE_LENGTH[level]
+    ind = catalog.INDICATORS[indicator]
+    rows = filter_results(results, filters, indicator)
+    fine = rows["ubigeo"].str.len() >= length
+    coarse = rows[~fine]
+    values = _combine(rows[fine].assign(place=rows.loc[fine, "ubigeo"].str[:length]),
+                      results, ind, filters)
+    values = values.rename(columns={"place": "ubigeo"}).sort_values("ubigeo", ignore_index=True)
+    unallocated = float(coarse["value"].sum()) if ind.aggregation == "sum" else 0.0
+    return Aggregate(indicator, level, values, unallocated, len(coarse))
+
+
+def national_value(results: pd.DataFrame, indicator: str,
+                   filters: Filters = Filters()) -> float | None:
+    """The indicator over everything the filters keep, as the fact sheet states it
+    (a sum, or a weighted mean); None when nothing is left."""
+    ind = catalog.INDICATORS[indicator]
+    rows = filter_results(results, filters, indicator).assign(place="PE")
+    values = _combine(rows, results, ind, filters)
+    return None if values.empty else float(values["value"].iloc[0])
+
+
+def _combine(rows: pd.DataFrame, results: pd.DataFrame, ind: catalog.Indicator,
+             filters: Filters) -> pd.DataFrame:
+    """One value per ``place`` column value: a sum or a weighted mean."""
+    if ind.aggregation == "sum":
+        values = rows.groupby("place", as_index=False)["value"].sum()
+        return values.assign(weight=np.nan)
+    return _weighted_mean(rows, results, ind, filters)
+
+
+def _weighted_mean(rows: pd.DataFrame, results: pd.DataFrame, ind: catalog.Indicator,
+                   filters: Filters) -> pd.DataFrame:
+    """Mean weighted by ``ind.weight_indicator`` at the same place and year (all
+    value chains); a place where any row lacks a weight gets the plain mean."""
+    weights = filter_results(results, Filters(years=filters.years), ind.weight_indicator)
+    weights = weights.groupby(["ubigeo", "year"])["value"].sum().rename("weight")
+    rows = rows.join(weights, on=["ubigeo", "year"])
+    out = []
+    for place, group in rows.groupby("place"):
+        w = group["weight"].to_numpy(dtype=float)
+        v = group["value"].to_numpy(dtype=float)
+        if np.all(np.isfinite(w)) and w.sum() > 0:
+            out.append((place, float(np.dot(v, w) / w.sum()), float(w.sum())))
+        else:
+            out.append((place, float(v.mean()), np.nan))
+    return pd.DataFrame(out, columns=["place", "value", "weight"])
+
+
+def join_with_boundaries(aggregate: Aggregate, boundaries, departments: Iterable[str] = ()):
+    """Every place of the level (no data stays NaN, distinct from zero), with its value,
+    rank (1 = largest) and share of the total."""
+    layer = boundaries.copy()
+    if departments:
+        layer = layer[layer["ubigeo"].str[:2].isin(list(departments))]
+    layer = layer.merge(aggregate.values[["ubigeo", "value"]], on="ubigeo", how="left")
+    layer["rank"] = layer["value"].rank(ascending=False, method="min").astype("Int64")
+    total = layer["value"].sum()
+    is_sum = catalog.INDICATORS[aggregate.indicator].aggregation == "sum"
+    layer["share"] = layer["value"] / total if is_sum and total > 0 else np.nan
+    return layer

@@ -1,0 +1,40 @@
+"""Key figures of the three goals for the current filters, beside the fact sheet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from mapapp import catalog
+from mapapp.aggregate import Filters, national_value
+
+
+@dataclass(frozen=True)
+class KPI:
+    indicator: str
+    value_chain: str | None
+    value: float | None  # for the current filters
+    figure: catalog.NationalFigure
+
+    @property
+    def share_of_figure(self) -> float | None:
+        """Share of the fact-sheet figure; for percentages, None (a mean is not a part)."""
+        if self.value is None or catalog.INDICATORS[self.indicator].is_percentage:
+            return None
+        return self.value / self.figure.value
+
+
+def goal_kpis(results: pd.DataFrame, goal: int | None, filters: Filters = Filters()) -> list[KPI]:
+    """One KPI per fact-sheet figure of the goal's indicators (hectares: one per chain)."""
+    kpis = []
+    for ind in catalog.indicators_for_goal(goal):
+        for figure in ind.figures:
+            narrowed = filters
+            if figure.value_chain:
+                if filters.value_chains and figure.value_chain not in filters.value_chains:
+                    continue
+                narrowed = replace(filters, value_chains=(figure.value_chain,))
+            kpis.append(KPI(ind.id, figure.value_chain,
+                            national_value(results, ind.id, narrowed), figure))
+    return kpis
