@@ -1,0 +1,34 @@
+"""Numbers for the reader: es ``87.200`` and ``92.132.183``, en ``87,200``."""
+
+from __future__ import annotations
+
+import math
+
+from mapapp.catalog import Lang
+
+_MARKS = {"es": (".", ","), "en": (",", ".")}  # (thousands, decimal)
+
+
+def format_number(value: float | None, lang: Lang = "es", decimals: int | None = None) -> str:
+    """Group thousands and write decimals the reader's way; ``None``/NaN → "–".
+
+    Without ``decimals``, whole numbers get none and others one.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if decimals is None:
+        decimals = 0 if float(value).is_integer() or abs(value) >= 1000 else 1
+    thousands, decimal = _MARKS[lang]
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\0").replace(".", decimal).replace("\0", thousands)
+
+
+def format_value(value: float | None, unit: str, lang: Lang = "es") -> str:
+    """A value with its unit: ``US$ 92.132.183``, ``90,0 %``, ``87.200 familias``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if unit == "US$":
+        return f"US$ {format_number(value, lang)}"
+    if unit == "%":
+        return f"{format_number(value, lang, decimals=1)} %"
+    return f"{format_number(value, lang)} {unit}"

@@ -1,0 +1,39 @@
+"""README stays true: the quick start, the CLI commands, every indicator."""
+
+import re
+
+import pytest
+from conftest import ROOT
+
+from mapapp import catalog
+from mapapp.results import COLUMN_ALIASES
+
+README = (ROOT / "README.md").read_text()
+
+
+def test_quick_start_is_two_make_commands_that_exist():
+    quick = README.split("## Quick start", 1)[1].split("##", 1)[0]
+    commands = re.findall(r"^make (\w+)", quick, flags=re.M)
+    assert commands == ["run", "test"]
+    makefile = (ROOT / "Makefile").read_text()
+    for target in commands:
+        assert re.search(rf"^{target}:", makefile, flags=re.M)
+    assert "make test" in (ROOT / ".ci/run").read_text()
+
+
+@pytest.mark.parametrize("command", ["validate", "build-geodata", "build-demo"])
+def test_every_cli_command_is_documented(command):
+    assert f"python -m mapapp {command}" in README
+
+
+@pytest.mark.parametrize("indicator", list(catalog.INDICATORS))
+def test_every_indicator_is_documented_with_its_labels(indicator):
+    ind = catalog.INDICATORS[indicator]
+    row = next(line for line in README.splitlines() if line.startswith(f"| `{indicator}` |"))
+    assert ind.label["es"] in row and ind.label["en"] in row
+
+
+@pytest.mark.parametrize("column", list(COLUMN_ALIASES))
+def test_every_column_has_its_first_alias_documented(column):
+    first = COLUMN_ALIASES[column][0]
+    assert first.lower() in README.lower().replace("ó", "o").replace("ñ", "n")
