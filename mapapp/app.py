@@ -8,7 +8,7 @@ import streamlit as st
 from mapapp import catalog, geo
 from mapapp.catalog import Lang
 from mapapp.demo import DEMO_LABEL, RESULTS_FILE
-from mapapp.fmt import format_value
+from mapapp.fmt import format_share, format_value
 from mapapp.i18n import DEFAULT_LANG, QUALIFIER, t
 from mapapp.results import ValidationReport, read_results
 from mapapp.summary import KPI, goal_kpis
@@ -67,7 +67,7 @@ def _show_kpi(kpi: KPI, lang: Lang) -> None:
     help_text = f"{t('fact_sheet', lang)}: {figure}"
     delta = None
     if kpi.share_of_figure is not None:
-        delta = f"{kpi.share_of_figure:.0%} {t('of_fact_sheet', lang)}"
+        delta = f"{format_share(kpi.share_of_figure, lang)} {t('of_fact_sheet', lang)}"
     st.metric(label, format_value(kpi.value, unit, lang), delta=delta, delta_color="off",
-              help=help_text)
+              delta_arrow="off", help=help_text)
     st.caption(help_text)

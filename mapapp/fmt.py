@@ -32,3 +32,11 @@ def format_value(value: float | None, unit: str, lang: Lang = "es") -> str:
     if unit == "%":
         return f"{format_number(value, lang, decimals=1)} %"
     return f"{format_number(value, lang)} {unit}"
+
+
+def format_share(share: float | None, lang: Lang = "es") -> str:
+    """A share of 1 as a percentage: es ``45,2 %``, en ``45.2%``."""
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return "–"
+    number = format_number(share * 100, lang, decimals=0 if share >= 0.995 else 1)
+    return f"{number} %" if lang == "es" else f"{number}%"
