@@ -18,7 +18,7 @@ from mapapp import catalog, geo
 class Filters:
     years: tuple[int, int] | None = None  # inclusive range
     value_chains: tuple[str, ...] = ()  # empty: all
-    departments: tuple[str, ...] = ()  # 2-digit ubigeo; empty: all
+    areas: tuple[str, ...] = ()  # department or province ubigeo; empty: all Peru
     amazon_only: bool = False
 
 
@@ -49,13 +49,24 @@ def filter_results(results: pd.DataFrame, filters: Filters,
             lambda i: catalog.INDICATORS[i].by_value_chain)
         # Indicators not split by value chain are not narrowed by a chain filter.
         keep &= ~chained | results["value_chain"].isin(filters.value_chains)
-    departments = set(filters.departments)
+    areas = set(filters.areas)
     if filters.amazon_only:
-        departments = (departments & geo.amazon_departments()) if departments \
-            else geo.amazon_departments()
-    if departments or filters.amazon_only:
-        keep &= results["ubigeo"].str[:2].isin(departments)
+        amazon = geo.amazon_departments()
+        areas = {a for a in areas if a[:2] in amazon} if areas else amazon
+    if areas or filters.amazon_only:
+        keep &= within_areas(results["ubigeo"], areas)
     return results[keep]
+
+
+def within_areas(ubigeo: pd.Series, areas: Iterable[str]) -> pd.Series:
+    """Which codes lie in one of the areas (ubigeo prefixes of any length)."""
+    inside = pd.Series(False, index=ubigeo.index)
+    by_length: dict[int, set[str]] = {}
+    for area in areas:
+        by_length.setdefault(len(area), set()).add(area)
+    for length, codes in by_length.items():
+        inside |= ubigeo.str[:length].isin(codes)
+    return inside
 
 
 def aggregate_results(results: pd.DataFrame, indicator: str, level: str,
@@ -110,12 +121,13 @@ def _weighted_mean(rows: pd.DataFrame, results: pd.DataFrame, ind: catalog.Indic
     return pd.DataFrame(out, columns=["place", "value", "weight"])
 
 
-def join_with_boundaries(aggregate: Aggregate, boundaries, departments: Iterable[str] = ()):
-    """Every place of the level (no data stays NaN, distinct from zero), with its value,
-    rank (1 = largest) and share of the total."""
+def join_with_boundaries(aggregate: Aggregate, boundaries, areas: Iterable[str] = ()):
+    """Every place of the level in the areas (no data stays NaN, distinct from zero),
+    with its value, rank (1 = largest) and share of the total."""
     layer = boundaries.copy()
-    if departments:
-        layer = layer[layer["ubigeo"].str[:2].isin(list(departments))]
+    areas = list(areas)
+    if areas:
+        layer = layer[within_areas(layer["ubigeo"], areas)]
     layer = layer.merge(aggregate.values[["ubigeo", "value"]], on="ubigeo", how="left")
     layer["rank"] = layer["value"].rank(ascending=False, method="min").astype("Int64")
     total = layer["value"].sum()

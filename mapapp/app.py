@@ -1,73 +1,275 @@
 """The Streamlit page. The only module that imports streamlit: it gathers options
-and shows what the pure modules compute."""
+into a ``View``, keeps it in the URL, and shows what the pure modules compute."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import partial
+
+import pandas as pd
 import streamlit as st
+from streamlit_folium import st_folium
 
 from mapapp import catalog, geo
 from mapapp.catalog import Lang
-from mapapp.demo import DEMO_LABEL, RESULTS_FILE
-from mapapp.fmt import format_share, format_value
-from mapapp.i18n import DEFAULT_LANG, QUALIFIER, t
-from mapapp.results import ValidationReport, read_results
+from mapapp.classify import K_RANGE, PALETTES, SCHEMES
+from mapapp.demo import DEMO_LABEL, LOCALITIES_FILE, RESULTS_FILE
+from mapapp.fmt import format_number, format_share, format_value
+from mapapp.i18n import QUALIFIER, t
+from mapapp.layer import MapLayer, build_layer, filter_localities, subtitle, title, tooltip_rows
+from mapapp.maps import build_map
+from mapapp.results import read_results
 from mapapp.summary import KPI, goal_kpis
+from mapapp.view import BASEMAPS, MEASURES, View
+
+MAP_HEIGHT = 640
+PRESENT_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+[data-testid="stHeader"], [data-testid="stToolbar"] { display: none !important; }
+.block-container { padding-top: 1rem !important; max-width: 100% !important; }
+iframe[title="streamlit_folium.st_folium"] { aspect-ratio: 16 / 9; height: auto !important; }
+h1 { font-size: 2.6rem !important; }
+</style>
+"""
 
 
 @st.cache_resource(show_spinner=False)
-def demo_results() -> ValidationReport:
-    return read_results(RESULTS_FILE.read_bytes(), RESULTS_FILE.name)
+def demo_data() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Valid results and localities of the bundled demo (parsed once per server)."""
+    report = read_results(RESULTS_FILE.read_bytes(), RESULTS_FILE.name)
+    localities = pd.read_csv(LOCALITIES_FILE, dtype={"ubigeo": str})
+    return report.valid, localities
 
 
-def current_lang() -> Lang:
-    lang = st.query_params.get("lang", DEFAULT_LANG)
-    return lang if lang in catalog.LANGS else DEFAULT_LANG
+@st.cache_resource(show_spinner=False, max_entries=64)
+def cached_layer(view: View) -> MapLayer:
+    """Shared between sessions: callers must not modify it."""
+    results, _ = demo_data()
+    return build_layer(results, view)
 
+
+# --- view <-> widgets -------------------------------------------------------------
+
+WIDGETS = ("lang", "level", "indicator", "measure", "chains", "years", "depts", "amazon",
+           "scheme", "k", "palette", "basemap", "localities", "labels", "present")
+
+
+def apply_view(view: View, years_in_data: tuple[int, int]) -> None:
+    """Put a view into the widgets' state (before they are drawn, or in a callback)."""
+    state = st.session_state
+    for name in WIDGETS:
+        state[f"w_{name}"] = getattr(view, name)
+    state["w_chains"] = list(view.chains)
+    state["w_depts"] = list(view.depts)
+    state["w_years"] = _clamp_years(view.years or years_in_data, years_in_data)
+    state["prov"] = view.prov
+    state["view"] = view
+
+
+def view_from_widgets(years_in_data: tuple[int, int]) -> View:
+    state = st.session_state
+    default = View()
+    # A widget that was not drawn in the last run (measure for a percentage, the
+    # slider with one year) has no state left: fall back to the default.
+    values = {name: state.get(f"w_{name}", getattr(default, name)) for name in WIDGETS}
+    values["chains"] = tuple(values["chains"])
+    values["depts"] = tuple(values["depts"])
+    years = tuple(values["years"] or years_in_data)
+    values["years"] = None if years == years_in_data else years
+    view = View(**values, prov=state.get("prov"))
+    if view.prov and (view.level != "district" or view.depts != (view.prov[:2],)):
+        view = replace(view, prov=None)  # the user moved away from the drilled-down province
+    return view
+
+
+def _clamp_years(years: tuple[int, int], bounds: tuple[int, int]) -> tuple[int, int]:
+    low = min(max(years[0], bounds[0]), bounds[1])
+    high = max(min(years[1], bounds[1]), low)
+    return low, high
+
+
+def go_to(view: View, years_in_data: tuple[int, int]) -> None:
+    apply_view(view, years_in_data)
+
+
+def on_map_click(map_key: str, years_in_data: tuple[int, int]) -> None:
+    """Drill down into the clicked place."""
+    clicked = (st.session_state.get(map_key) or {}).get("last_active_drawing") or {}
+    code = (clicked.get("properties") or {}).get("ubigeo")
+    view = st.session_state.get("view")
+    if view and isinstance(code, str) and code.isdigit():
+        apply_view(view.drill_down(code), years_in_data)
+
+
+# --- page -------------------------------------------------------------------------
 
 def main() -> None:
-    st.set_page_config(page_title="mapapp", page_icon="🗺️", layout="wide")
-    lang = current_lang()
-    chosen = st.sidebar.radio(t("language", lang), catalog.LANGS, index=catalog.LANGS.index(lang),
-                              format_func=lambda code: {"es": "Español", "en": "English"}[code],
-                              key="lang")
-    if chosen != lang:
-        st.query_params["lang"] = chosen
-        st.rerun()
-    st.title(t("title", lang))
-    st.caption(t("subtitle", lang))
+    st.set_page_config(page_title="mapapp — Amazonía", page_icon="🗺️", layout="wide")
     try:
-        report = demo_results()
+        results, localities = demo_data()
     except geo.GeodataError as exc:
         st.error(str(exc))
         st.stop()
+    years_in_data = (int(results["year"].min()), int(results["year"].max()))
+    if "view" not in st.session_state:
+        url_view, notes = View.from_query(st.query_params.to_dict())
+        apply_view(url_view, years_in_data)
+        st.session_state["url_notes"] = notes
+    lang: Lang = st.session_state.get("w_lang", "es")
+    if st.session_state.get("w_present"):
+        st.html(PRESENT_CSS)
+    sidebar(lang, years_in_data)
+    view = view_from_widgets(years_in_data)
+    st.session_state["view"] = view
+    query = view.to_query()
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+    layer = cached_layer(view)
+    if view.present:
+        presentation(view, layer, localities, years_in_data)
+    else:
+        explore(view, layer, localities, results, years_in_data)
+
+
+def sidebar(lang: Lang, years_in_data: tuple[int, int]) -> None:
+    bar = st.sidebar
+    bar.radio(t("language", lang), catalog.LANGS, key="w_lang", horizontal=True,
+              format_func=lambda code: {"es": "Español", "en": "English"}[code])
+    bar.selectbox(t("indicator", lang), list(catalog.INDICATORS), key="w_indicator",
+                  format_func=lambda i: catalog.INDICATORS[i].label[lang])
+    indicator = catalog.INDICATORS[st.session_state["w_indicator"]]
+    bar.radio(t("level", lang), geo.LEVELS, key="w_level", horizontal=True,
+              format_func=lambda level: t(level, lang))
+    if indicator.is_percentage:
+        bar.caption(t("measure_percent", lang))
+    else:
+        bar.radio(t("measure", lang), MEASURES, key="w_measure",
+                  format_func=lambda m: t(f"measure_{m}", lang))
+    bar.multiselect(t("value_chains", lang), list(catalog.VALUE_CHAINS), key="w_chains",
+                    format_func=lambda c: catalog.VALUE_CHAINS[c].label[lang],
+                    placeholder=t("all_chains", lang), disabled=not indicator.by_value_chain,
+                    help=None if indicator.by_value_chain else t("no_chains", lang))
+    if years_in_data[0] < years_in_data[1]:
+        bar.slider(t("years", lang), *years_in_data, key="w_years")
+    departments = geo.load_boundaries("department")
+    names = dict(zip(departments["ubigeo"], departments["name"], strict=True))
+    bar.multiselect(t("departments", lang), list(names), key="w_depts",
+                    format_func=lambda code: names[code], placeholder=t("all_peru", lang))
+    bar.checkbox(t("amazon_only", lang), key="w_amazon")
+    with bar.expander(t("classification", lang)):
+        st.selectbox(t("scheme", lang), SCHEMES, key="w_scheme",
+                     format_func=lambda s: t(f"scheme_{s}", lang))
+        st.select_slider(t("classes", lang), list(K_RANGE), key="w_k")
+        st.selectbox(t("palette", lang), PALETTES, key="w_palette")
+    with bar.expander(t("layers", lang), expanded=True):
+        st.selectbox(t("basemap", lang), BASEMAPS, key="w_basemap",
+                     format_func=lambda b: t(f"basemap_{b}", lang))
+        st.checkbox(t("show_localities", lang), key="w_localities")
+        st.checkbox(t("show_labels", lang), key="w_labels")
+    bar.toggle(t("present", lang), key="w_present")
+
+
+def explore(view: View, layer: MapLayer, localities: pd.DataFrame, results: pd.DataFrame,
+            years_in_data: tuple[int, int]) -> None:
+    lang = view.lang
+    if st.session_state.get("url_notes"):
+        st.info(f"{t('ignored_params', lang)}: " + "; ".join(st.session_state["url_notes"]))
+    st.title(t("title", lang))
     st.warning(DEMO_LABEL[lang], icon="⚠️")
-    st.info(t("map_coming", lang))
-    columns = st.columns(len(catalog.GOALS))
-    for column, goal in zip(columns, catalog.GOALS, strict=True):
-        with column:
-            st.subheader(f"{t('goal', lang)} {goal.number}: {goal.title[lang]}")
-            st.caption(goal.text[lang])
-            for kpi in goal_kpis(report.valid, goal.number):
-                _show_kpi(kpi, lang)
-    st.subheader(t("headline", lang))
-    for column, kpi in zip(st.columns(2), goal_kpis(report.valid, None), strict=True):
-        with column:
-            _show_kpi(kpi, lang)
-    st.caption(f"{t('data', lang)}: {catalog.SOURCE_DOCUMENT[lang]} · {DEMO_LABEL[lang]}")
-    st.caption(f"{t('source', lang)}: {geo.ATTRIBUTION[lang]}")
+    main_column, side = st.columns([7, 3], gap="medium")
+    with main_column:
+        st.subheader(title(view))
+        st.caption(f"{subtitle(view, years_in_data)} · {layer.unit}")
+        breadcrumb(view, years_in_data)
+        show_map(view, layer, localities, years_in_data)
+        if layer.unallocated_rows:
+            st.caption(t("unallocated", lang).format(
+                rows=layer.unallocated_rows, total=format_number(layer.unallocated, lang)))
+        ranking(layer)
+        source_line(lang)
+    with side:
+        goals_panel(results, view)
 
 
-def _show_kpi(kpi: KPI, lang: Lang) -> None:
+def presentation(view: View, layer: MapLayer, localities: pd.DataFrame,
+                 years_in_data: tuple[int, int]) -> None:
+    lang = view.lang
+    st.title(title(view))
+    st.caption(f"{subtitle(view, years_in_data)} · {DEMO_LABEL[lang]}")
+    show_map(view, layer, localities, years_in_data)
+    st.button(t("exit_present", lang), on_click=go_to,
+              args=(replace(view, present=False), years_in_data))
+
+
+def breadcrumb(view: View, years_in_data: tuple[int, int]) -> None:
+    crumbs = view.breadcrumb()
+    row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    for i, (code, target) in enumerate(crumbs):
+        label = t("peru", view.lang) if code is None else (geo.place_name(code) or code)
+        current = i == len(crumbs) - 1 and target == view
+        row.button(f"› {label}" if i else label, key=f"crumb-{code}", disabled=current,
+                   on_click=go_to, args=(target, years_in_data), type="tertiary")
+    if view.level != "district":
+        row.caption(t("click_hint", view.lang))
+
+
+def show_map(view: View, layer: MapLayer, localities: pd.DataFrame,
+             years_in_data: tuple[int, int]) -> None:
+    fmap = build_map(layer, filter_localities(localities, view), demo=True)
+    map_key = f"map-{view.level}-{view.prov or ','.join(view.depts)}"
+    st_folium(fmap, key=map_key, height=MAP_HEIGHT, use_container_width=True,
+              returned_objects=["last_active_drawing"],
+              on_change=partial(on_map_click, map_key, years_in_data))
+    if not layer.has_data:
+        st.info(t("nothing", view.lang))
+
+
+def ranking(layer: MapLayer) -> None:
+    lang = layer.view.lang
+    rows = tooltip_rows(layer)
+    rows = rows.assign(shown=layer.places["shown"].to_numpy())
+    rows = rows[rows["shown"].notna()].sort_values("shown", ascending=False)
+    if rows.empty:
+        return
+    table = pd.DataFrame({
+        t("rank", lang): rows["rank_text"].str.split(" / ").str[0].astype(int),
+        t("place", lang): rows["name"],
+        t("value", lang): rows["value_text"],
+        t("share", lang): rows["share_text"],
+    })
+    with st.expander(f"{t('ranking', lang)} ({len(table)})", expanded=False):
+        st.dataframe(table, hide_index=True, width="stretch")
+
+
+def goals_panel(results: pd.DataFrame, view: View) -> None:
+    lang = view.lang
+    st.subheader(t("goals", lang))
+    for goal in catalog.GOALS:
+        st.markdown(f"**{t('goal', lang)} {goal.number}. {goal.title[lang]}**",
+                    help=goal.text[lang])
+        for kpi in goal_kpis(results, goal.number, view.filters):
+            kpi_line(kpi, lang)
+    st.markdown(f"**{t('headline', lang)}**")
+    for kpi in goal_kpis(results, None, view.filters):
+        kpi_line(kpi, lang)
+
+
+def kpi_line(kpi: KPI, lang: Lang) -> None:
     ind = catalog.INDICATORS[kpi.indicator]
     label = ind.label[lang]
     if kpi.value_chain:
-        label += f" — {catalog.VALUE_CHAINS[kpi.value_chain].label[lang]}"
+        label += f" ({catalog.VALUE_CHAINS[kpi.value_chain].label[lang]})"
     unit = ind.unit[lang]
     figure = QUALIFIER[kpi.figure.qualifier] + format_value(kpi.figure.value, unit, lang)
-    help_text = f"{t('fact_sheet', lang)}: {figure}"
-    delta = None
+    share = ""
     if kpi.share_of_figure is not None:
-        delta = f"{format_share(kpi.share_of_figure, lang)} {t('of_fact_sheet', lang)}"
-    st.metric(label, format_value(kpi.value, unit, lang), delta=delta, delta_color="off",
-              delta_arrow="off", help=help_text)
-    st.caption(help_text)
+        share = f" — {format_share(kpi.share_of_figure, lang)} {t('of_figure', lang)} {figure}"
+    else:
+        share = f" — {t('fact_sheet', lang)}: {figure}"
+    st.markdown(f"{label}: **{format_value(kpi.value, unit, lang)}**{share}")
+
+
+def source_line(lang: Lang) -> None:
+    st.caption(f"{t('data', lang)}: {catalog.SOURCE_DOCUMENT[lang]} · {DEMO_LABEL[lang]}")
+    st.caption(f"{t('source', lang)}: {geo.ATTRIBUTION[lang]}")

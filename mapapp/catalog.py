@@ -217,5 +217,12 @@ GOALS: tuple[Goal, ...] = (
 )
 
 
+CONNECTION_TYPES: dict[str, dict[str, str]] = {
+    "mobile": {"es": "4G móvil", "en": "4G mobile"},
+    "fixed": {"es": "4G fijo", "en": "4G fixed"},
+    "fixed_mobile": {"es": "4G fijo y móvil", "en": "4G fixed and mobile"},
+}
+
+
 def indicators_for_goal(goal: int | None) -> list[Indicator]:
     return [ind for ind in INDICATORS.values() if ind.goal == goal]

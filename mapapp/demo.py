@@ -54,7 +54,7 @@ CHAIN_AFFINITY = {
     "21": {"cacao": 1, "cafe": 5, "banano": 0, "madera": 0, "otros": 1},
     "17": {"cacao": 2, "cafe": 0, "banano": 1, "madera": 4, "otros": 2},
 }
-CONNECTION_TYPES = ("mobile", "fixed", "fixed_mobile")
+CONNECTION_TYPES = tuple(catalog.CONNECTION_TYPES)
 LOCALITY_NAMES = (
     "Nuevo Progreso", "Nueva Esperanza", "Santa Rosa", "San Juan", "Bello Horizonte",
     "Puerto Nuevo", "Alto Perú", "Villa Rica", "Nuevo San Martín", "Primavera",

@@ -33,10 +33,12 @@ RESULTS = tidy(
     ("district", Filters(), {"220901": 10, "220902": 5, "221005": 7}, 1100),
     ("department", Filters(years=(2020, 2021)), {"22": 12, "10": 100, "15": 1000}, 0),
     ("department", Filters(value_chains=("cafe",)), {"22": 5}, 0),
-    ("department", Filters(departments=("22",)), {"22": 22}, 0),
+    ("department", Filters(areas=("22",)), {"22": 22}, 0),
     ("department", Filters(amazon_only=True), {"22": 22, "10": 100}, 0),
-    ("province", Filters(departments=("22", "15"), amazon_only=True), {"2209": 15, "2210": 7},
+    ("province", Filters(areas=("22", "15"), amazon_only=True), {"2209": 15, "2210": 7},
      0),
+    ("district", Filters(areas=("2210",)), {"221005": 7}, 0),
+    ("district", Filters(areas=("2210", "1006")), {"221005": 7}, 100),
 ])
 def test_sums_roll_up_to_the_level(level, filters, expected, unallocated):
     result = aggregate_results(RESULTS, "hectares", level, filters)
@@ -78,5 +80,5 @@ def test_join_keeps_every_place_and_no_data_apart_from_zero():
 
 def test_join_can_narrow_to_departments():
     layer = join_with_boundaries(aggregate_results(RESULTS, "hectares", "district"),
-                                 geo.load_boundaries("district"), departments=["22"])
+                                 geo.load_boundaries("district"), areas=["22"])
     assert set(layer["ubigeo"].str[:2]) == {"22"} and layer["value"].notna().sum() == 3

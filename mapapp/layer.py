@@ -1,0 +1,136 @@
+"""The data a map shows for a view: places with values, classes, titles, localities.
+
+Pure: the app, the exports and the tests build the same ``MapLayer``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mapapp import catalog, geo
+from mapapp.aggregate import aggregate_results, filter_results, join_with_boundaries
+from mapapp.classify import Classes, classify
+from mapapp.fmt import format_number, format_share, format_value
+from mapapp.i18n import t
+from mapapp.view import View
+
+
+@dataclass
+class MapLayer:
+    view: View
+    places: object  # GeoDataFrame: ubigeo, name, value, shown, rank, share, geometry
+    classes: Classes
+    unit: str  # unit of the shown measure, in the view's language
+    unallocated: float
+    unallocated_rows: int
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.places["shown"].notna().any())
+
+
+def measure_unit(view: View) -> str:
+    unit = catalog.INDICATORS[view.indicator].unit[view.lang]
+    if view.measure == "per_km2" and unit != "%":
+        return f"{unit}/km²"
+    if view.measure == "share" and unit != "%":
+        return "%"
+    return unit
+
+
+def build_layer(results: pd.DataFrame, view: View, detail: geo.Detail = "screen") -> MapLayer:
+    aggregate = aggregate_results(results, view.indicator, view.level, view.filters)
+    places = join_with_boundaries(aggregate, geo.load_boundaries(view.level, detail),
+                                  _shown_areas(view))
+    places = places[places.geometry.notna()]
+    ind = catalog.INDICATORS[view.indicator]
+    if ind.is_percentage or view.measure == "value":
+        places["shown"] = places["value"]
+    elif view.measure == "per_km2":
+        places["shown"] = places["value"] / places["area_km2"]
+    else:
+        places["shown"] = places["share"] * 100
+    classes = classify(places["shown"].to_numpy(dtype=float), view.scheme, view.k, view.palette)
+    return MapLayer(view, places.reset_index(drop=True), classes, measure_unit(view),
+                    aggregate.unallocated, aggregate.unallocated_rows)
+
+
+def _shown_areas(view: View) -> tuple[str, ...]:
+    if view.prov:
+        return (view.prov,)
+    areas = view.depts
+    if view.amazon:
+        amazon = geo.amazon_departments()
+        areas = tuple(a for a in areas if a in amazon) if areas else tuple(sorted(amazon))
+    return areas
+
+
+def context_departments(view: View):
+    """Departments outside the areas shown, drawn grey for context."""
+    departments = geo.load_boundaries("department", "screen")
+    areas = {a[:2] for a in _shown_areas(view)}
+    return departments[~departments["ubigeo"].isin(areas)] if areas else departments.iloc[0:0]
+
+
+def filter_localities(localities: pd.DataFrame, view: View) -> pd.DataFrame:
+    """Localities inside the areas and years of the view."""
+    if localities.empty:
+        return localities
+    as_results = localities.assign(indicator="connected_localities", value_chain="")
+    return localities.loc[filter_results(as_results, view.filters).index]
+
+
+def title(view: View) -> str:
+    ind = catalog.INDICATORS[view.indicator]
+    label = ind.label[view.lang]
+    if view.measure == "per_km2" and not ind.is_percentage:
+        label += f" {t('per_km2', view.lang)}"
+    elif view.measure == "share" and not ind.is_percentage:
+        label += f" — {t('share_of_total', view.lang)}"
+    return label
+
+
+def subtitle(view: View, years_in_data: tuple[int, int] | None = None) -> str:
+    """Filters in words: unit, level, place, value chains, years."""
+    lang = view.lang
+    parts = [f"{t('by_' + view.level, lang)}"]
+    names = [geo.place_name(code) or code for code in ((view.prov,) if view.prov else view.depts)]
+    if names:
+        parts.append(", ".join(names))
+    elif view.amazon:
+        parts.append(t("amazon_only", lang))
+    if view.chains and catalog.INDICATORS[view.indicator].by_value_chain:
+        parts.append(", ".join(catalog.VALUE_CHAINS[c].label[lang] for c in view.chains))
+    years = view.years or years_in_data
+    if years:
+        parts.append(str(years[0]) if years[0] == years[1] else f"{years[0]}–{years[1]}")
+    return " · ".join(parts)
+
+
+def format_shown(value: float | None, unit: str, lang: catalog.Lang) -> str:
+    if unit.endswith("/km²") and _finite(value):
+        return f"{format_number(value, lang, decimals=2)} {unit}"
+    return format_value(value, unit, lang)
+
+
+def tooltip_rows(layer: MapLayer) -> pd.DataFrame:
+    """Formatted text per place: value, rank among places with data, share of total."""
+    lang = layer.view.lang
+    places = layer.places
+    with_data = int(places["shown"].notna().sum())
+    ranks = places["shown"].rank(ascending=False, method="min")
+    return pd.DataFrame({
+        "ubigeo": places["ubigeo"],
+        "name": places["name"],
+        "value_text": [format_shown(v, layer.unit, lang) if _finite(v) else t("no_data", lang)
+                       for v in places["shown"]],
+        "rank_text": [f"{int(r)} / {with_data}" if _finite(r) else "–" for r in ranks],
+        "share_text": [format_share(s, lang) if _finite(s) else "–" for s in places["share"]],
+    })
+
+
+def _finite(value: object) -> bool:
+    return value is not None and bool(np.isfinite(value))
