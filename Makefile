@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint geodata demo clean
+.PHONY: run test lint geodata demo vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,7 @@ run: $(VENV)/.installed
 	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT)
 
 test: $(VENV)/.installed-dev
+	bash scripts/ensure_chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -34,6 +35,10 @@ geodata: $(VENV)/.installed
 
 demo: $(VENV)/.installed
 	$(BIN)/python -m mapapp build-demo
+
+# Re-create static/vendor (Leaflet and its cluster plugin) from the npm registry.
+vendor:
+	bash scripts/vendor_assets.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

@@ -8,6 +8,7 @@ distinct from zero.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import mapclassify
@@ -19,7 +20,7 @@ SCHEMES = ("quantiles", "natural_breaks", "equal_interval")
 PALETTES = ("YlGnBu", "YlOrBr", "PuBuGn", "Greens", "Purples")
 K_RANGE = range(3, 8)
 NO_DATA_COLOR = "#d9d9d9"
-JENKS_SAMPLE = 500  # Fisher-Jenks is O(k·n²): above this many values, break a quantile sample
+JENKS_SAMPLE = 300  # Fisher-Jenks is O(k·n²): above this many values, break a quantile sample
 
 
 class ClassificationError(ValueError):
@@ -71,7 +72,9 @@ def _upper_bounds(y: np.ndarray, distinct: np.ndarray, scheme: str, k: int) -> t
     if scheme == "natural_breaks":
         sample = distinct if distinct.size <= JENKS_SAMPLE else \
             np.quantile(y, np.linspace(0, 1, JENKS_SAMPLE))
-        bins = mapclassify.FisherJenks(sample, k=k).bins
+        with warnings.catch_warnings():  # "Numba not installed": the sample keeps it quick
+            warnings.simplefilter("ignore", UserWarning)
+            bins = mapclassify.FisherJenks(sample, k=k).bins
     elif scheme == "quantiles":
         bins = mapclassify.Quantiles(y, k=k).bins
     else:

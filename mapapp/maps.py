@@ -58,6 +58,15 @@ CSS = """
 .locality-dot { width: 10px; height: 10px; border-radius: 50%; background: #d95f0e;
   border: 2px solid #fff; box-shadow: 0 0 2px #000; }
 """
+# Presentation: the map fills its 16:9 frame, and legend and source read from afar.
+PRESENT_CSS = """
+#map_div, .folium-map { height: 100vh !important; }
+.map-box { font-size: 17px; max-width: 420px; padding: 10px 14px; }
+.map-box h4 { font-size: 18px; }
+.map-box .swatch { width: 24px; height: 17px; }
+.map-source { font-size: 13px; max-width: 560px; }
+.map-label span { font-size: 14px; }
+"""
 
 
 class HtmlControl(MacroElement):
@@ -97,7 +106,8 @@ def build_map(layer: MapLayer, localities: pd.DataFrame | None = None, *, demo: 
                       maxZoom=18, minZoom=3,
                       attribution_control=True)
     _use_local_assets(fmap, asset_base)
-    fmap.get_root().header.add_child(folium.Element(f"<style>{CSS}</style>"))
+    css = CSS + (PRESENT_CSS if view.present else "")
+    fmap.get_root().header.add_child(folium.Element(f"<style>{css}</style>"))
     if view.basemap in TILES:
         url, attribution = TILES[view.basemap]
         folium.TileLayer(url, attr=html.escape(attribution), name=view.basemap,

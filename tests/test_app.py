@@ -1,7 +1,9 @@
-"""The Streamlit page, run headless with AppTest."""
+"""The Streamlit page, run headless with AppTest: widgets, state and URL parameters."""
+
+import json
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 from streamlit.testing.v1 import AppTest
 
 from mapapp import catalog, geo
@@ -9,29 +11,106 @@ from mapapp.demo import DEMO_LABEL
 
 
 def run_page(**query: str) -> AppTest:
-    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=90)
     for key, value in query.items():
         app.query_params[key] = value
     return app.run()
 
 
-@pytest.mark.parametrize("lang, title, families", [
-    ("es", "Desarrollo sostenible en la Amazonía peruana", "87.200 familias"),
-    ("en", "Sustainable development in the Peruvian Amazon", "87,200 families"),
+def query(app: AppTest) -> dict[str, str]:
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in app.query_params.items()}
+
+
+def map_payload(app: AppTest) -> dict:
+    element = next(e for e in app.main if type(e).__name__ == "UnknownElement"
+                   and "st_folium" in e.proto.component_name)
+    return json.loads(element.proto.json_args)
+
+
+def texts(app: AppTest) -> str:
+    parts = [e.value for kind in ("title", "subheader", "caption", "markdown", "warning", "info")
+             for e in getattr(app, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.mark.parametrize("lang, title, families, goal", [
+    ("es", "Desarrollo sostenible en la Amazonía peruana", "87.200 familias", "Meta 3"),
+    ("en", "Sustainable development in the Peruvian Amazon", "87,200 families", "Goal 3"),
 ])
-def test_page_shows_demo_totals_labelled_as_demo(lang, title, families):
+def test_page_shows_map_goals_and_demo_label_in_each_language(lang, title, families, goal):
     app = run_page(lang=lang)
     assert not app.exception
     assert app.title[0].value == title
     assert DEMO_LABEL[lang] in [w.value for w in app.warning]
-    metrics = {m.label: m.value for m in app.metric}
-    assert metrics[catalog.INDICATORS["families_supported"].label[lang]] == families
-    captions = " ".join(c.value for c in app.caption)
-    assert geo.ATTRIBUTION[lang] in captions
+    page = texts(app)
+    assert families in page and goal in page and geo.ATTRIBUTION[lang] in page
+    assert catalog.INDICATORS["families_supported"].label[lang] in [s.value for s in app.subheader]
+    payload = map_payload(app)
+    assert DEMO_LABEL[lang] in payload["script"]
 
 
-def test_switching_language_updates_the_url_and_labels():
+@pytest.mark.parametrize("params, widget, value", [
+    ({"level": "district"}, "w_level", "district"),
+    ({"indicator": "hectares", "chain": "cacao"}, "w_chains", ["cacao"]),
+    ({"years": "2019-2021"}, "w_years", (2019, 2021)),
+    ({"dept": "22,10"}, "w_depts", ["22", "10"]),
+    ({"basemap": "none"}, "w_basemap", "none"),
+    ({"amazon": "1"}, "w_amazon", True),
+    ({"scheme": "equal_interval", "measure": "share"}, "w_scheme", "equal_interval"),
+])
+def test_url_parameters_set_the_widgets(params, widget, value):
+    app = run_page(**params)
+    assert not app.exception
+    assert app.session_state[widget] == value
+    assert params.items() <= query(app).items()
+
+
+def test_changing_a_widget_updates_the_url_and_the_map():
+    app = run_page(basemap="none")
+    before = map_payload(app)["script"]
+    app.sidebar.selectbox(key="w_indicator").set_value("hectares").run()
+    assert query(app)["indicator"] == "hectares"
+    after = map_payload(app)["script"]
+    assert "Hectáreas instaladas (ha)" in after and "Hectáreas instaladas" not in before
+    app.sidebar.radio(key="w_level").set_value("province").run()
+    assert query(app)["level"] == "province"
+
+
+def test_language_switch_relabels_everything():
     app = run_page()
-    app.sidebar.radio(key="lang").set_value("en").run()
-    assert app.query_params["lang"] == ["en"] or app.query_params["lang"] == "en"
+    app.sidebar.radio(key="w_lang").set_value("en").run()
+    assert query(app)["lang"] == "en"
     assert app.title[0].value.startswith("Sustainable")
+    assert "Families supported (families)" in map_payload(app)["script"]
+
+
+def test_bad_url_parameters_are_reported_not_fatal():
+    app = run_page(level="country", years="soon")
+    assert not app.exception
+    notes = " ".join(i.value for i in app.info)
+    assert "level='country'" in notes and "years='soon'" in notes
+    assert query(app)["level"] == "department"
+
+
+def test_breadcrumb_goes_back_to_peru():
+    app = run_page(level="district", prov="2210")
+    labels = [b.label for b in app.button]
+    assert labels[:3] == ["Perú", "› San Martín", "› Tocache"]
+    next(b for b in app.button if b.label == "Perú").click().run()
+    assert query(app)["level"] == "department" and "dept" not in query(app)
+
+
+def test_presentation_mode_keeps_title_map_and_exit():
+    app = run_page(present="1", lang="en")
+    assert not app.exception
+    assert app.title[0].value == "Families supported"
+    assert any(b.label == "Leave presentation mode" for b in app.button)
+    assert not [s for s in app.subheader if s.value == "Program goals"]
+    next(b for b in app.button if b.label == "Leave presentation mode").click().run()
+    assert "present" not in query(app)
+
+
+def test_map_reruns_only_for_clicks():
+    app = run_page()
+    payload = map_payload(app)
+    assert payload["returned_objects"] == ["last_active_drawing"]

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, csv_bytes
+from helpers import ROOT, csv_bytes
 
 from mapapp import catalog
 

@@ -6,7 +6,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
-from conftest import ROOT, SHARED_SOURCES
+from helpers import ROOT, SHARED_SOURCES
 
 from mapapp import geo
 

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from conftest import csv_bytes, xlsx_bytes
+from helpers import csv_bytes, xlsx_bytes
 
 from mapapp.reader import UnreadableFileError
 from mapapp.results import read_results

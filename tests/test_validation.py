@@ -3,7 +3,7 @@
 import datetime as dt
 
 import pytest
-from conftest import csv_bytes
+from helpers import csv_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -1,23 +1,14 @@
+"""Helpers shared by the tests: paths and file builders."""
+
 from __future__ import annotations
 
 import io
 from pathlib import Path
 
 import openpyxl
-import pytest
-
-from mapapp import geo
-from mapapp.places import PlaceMatcher
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_SOURCES = ROOT.parent / "shared" / "geodata-src"
-
-
-@pytest.fixture(scope="session")
-def matcher() -> PlaceMatcher:
-    return PlaceMatcher(geo.places())
-
-
 def csv_bytes(rows: list[list[object]], sep: str = ",", encoding: str = "utf-8",
               bom: bool = False) -> bytes:
     text = "\r\n".join(sep.join("" if c is None else str(c) for c in row) for row in rows)

@@ -1,0 +1,135 @@
+"""A real server and headless Chromium (Debian's, driven by Playwright).
+
+Every request that does not go to the local server is blocked and recorded, so
+the tests show the page works with no internet. Screenshots go to
+``test-artifacts/screenshots`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server():
+    port = _free_port()
+    env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    log = open(ROOT / "test-artifacts" / "server.log", "w") if _mk() else subprocess.DEVNULL
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port",
+         str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("streamlit did not start; "
+                                   "see test-artifacts/server.log") from None
+            time.sleep(0.3)
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def _mk() -> bool:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return True
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"Chromium not found at {CHROMIUM}: install Debian's chromium "
+                           "(apt-get install chromium) or set CHROMIUM=/path/to/chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class OfflinePage:
+    """A page whose requests outside the local server are blocked and recorded."""
+
+    def __init__(self, browser, base_url: str, width: int = 1500, height: int = 1100):
+        self.base_url = base_url
+        self.blocked: list[str] = []
+        self.errors: list[str] = []
+        self.context = browser.new_context(viewport={"width": width, "height": height})
+        self.page = self.context.new_page()
+        self.page.route("**/*", self._route)
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def _route(self, route):
+        if route.request.url.startswith(LOCAL):
+            route.continue_()
+        else:
+            self.blocked.append(route.request.url)
+            route.abort()
+
+    def open(self, query: str = ""):
+        self.page.goto(f"{self.base_url}/{query}")
+        return self.map_frame()
+
+    def map_frame(self, timeout_s: float = 45):
+        """The map's iframe once Leaflet has painted places and the legend."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for frame in self.page.frames:
+                if "st_folium" in frame.url and frame.locator(
+                        ".leaflet-overlay-pane canvas").count() and frame.locator(
+                        ".map-legend").count():
+                    return frame
+            self.page.wait_for_timeout(250)  # keeps routing alive, unlike time.sleep
+        raise AssertionError("the map never painted")
+
+    def screenshot(self, name: str) -> Path:
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path))
+        return path
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def offline(browser, server):
+    pages: list[OfflinePage] = []
+
+    def make(**size) -> OfflinePage:
+        page = OfflinePage(browser, server, **size)
+        pages.append(page)
+        return page
+
+    yield make
+    for page in pages:
+        page.close()

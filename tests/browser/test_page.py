@@ -1,0 +1,96 @@
+"""What only a browser shows: the map paints offline, clicks drill down, modes look right."""
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+
+def query_of(page) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
+def wait_for(page, predicate, timeout_s: float = 30) -> None:
+    for _ in range(int(timeout_s * 4)):
+        if predicate():
+            return
+        page.wait_for_timeout(250)
+    raise AssertionError("condition not met in time")
+
+
+def test_map_paints_with_no_internet_and_asks_for_nothing_outside(offline):
+    view = offline()
+    frame = view.open("?basemap=none")
+    assert frame.locator(".map-demo").inner_text().startswith("Datos de demostración")
+    assert "INEI (2007)" in frame.locator(".map-source").inner_text()
+    assert frame.locator(".locality-cluster, .locality").count() > 0
+    view.page.wait_for_timeout(1000)
+    view.screenshot("offline-department-es")
+    assert view.blocked == [] and view.errors == []
+
+
+def test_unreachable_tile_server_does_not_break_the_page(offline):
+    view = offline()
+    frame = view.open("")  # default basemap: light tiles, blocked here
+    assert "Familias apoyadas (familias)" in frame.locator(".map-legend").inner_text()
+    assert view.blocked and all("cartocdn" in url for url in view.blocked)
+    assert view.errors == []
+
+
+def test_english_labels(offline):
+    view = offline()
+    frame = view.open("?lang=en&basemap=none")
+    assert "Families supported (families)" in frame.locator(".map-legend").inner_text()
+    assert view.page.get_by_text("Program goals").is_visible()
+    assert frame.locator(".map-demo").inner_text() == "Demo data — illustrative distribution"
+    view.screenshot("offline-department-en")
+
+
+def test_indicator_filter_changes_legend_and_values(offline):
+    view = offline()
+    frame = view.open("?basemap=none&localities=0")
+    before = frame.locator(".map-legend").inner_text()
+    sidebar = view.page.get_by_test_id("stSidebar")
+    sidebar.get_by_test_id("stSelectbox").first.click()
+    view.page.get_by_role("option", name="Hectáreas instaladas", exact=True).click()
+    wait_for(view.page, lambda: query_of(view.page).get("indicator") == "hectares")
+    wait_for(view.page, lambda: "Hectáreas instaladas (ha)" in view.map_frame().locator(
+        ".map-legend").inner_text())
+    after = view.map_frame().locator(".map-legend").inner_text()
+    assert after != before and "familias" not in after
+    view.page.wait_for_timeout(1500)  # the map animates to its new bounds
+    view.screenshot("filter-hectares")
+
+
+def test_clicking_a_department_drills_down_and_back(offline):
+    view = offline()
+    frame = view.open("?basemap=none&labels=0&localities=0")
+    view.page.wait_for_timeout(1500)  # let the map settle on its bounds
+    x, y = frame.evaluate("""() => {
+        const map = Object.values(window).find(v => v && v.latLngToContainerPoint && v._leaflet_id);
+        const p = map.latLngToContainerPoint([-7.0, -76.7]);  // inside San Martín
+        return [p.x, p.y];
+    }""")
+    box = view.page.locator('iframe[title="streamlit_folium.st_folium"]').bounding_box()
+    view.page.mouse.click(box["x"] + x, box["y"] + y)
+    wait_for(view.page, lambda: query_of(view.page).get("level") == "province")
+    assert query_of(view.page)["dept"] == "22"
+    view.map_frame()
+    assert view.page.get_by_role("button", name="› San Martín").is_visible()
+    view.page.wait_for_timeout(1500)
+    view.screenshot("drilled-down-san-martin")
+    view.page.get_by_role("button", name="Perú").click()
+    wait_for(view.page, lambda: query_of(view.page).get("level") == "department")
+    assert "dept" not in query_of(view.page)
+
+
+@pytest.mark.parametrize("lang, title", [("es", "Familias apoyadas"),
+                                         ("en", "Families supported")])
+def test_presentation_mode_hides_controls_in_a_16_9_frame(offline, lang, title):
+    view = offline(width=1600, height=1000)
+    view.open(f"?present=1&basemap=none&lang={lang}")
+    assert not view.page.get_by_test_id("stSidebar").is_visible()
+    assert view.page.get_by_role("heading", name=title).is_visible()
+    box = view.page.locator('iframe[title="streamlit_folium.st_folium"]').bounding_box()
+    assert box["width"] / box["height"] == pytest.approx(16 / 9, rel=0.03)
+    view.page.wait_for_timeout(800)
+    view.screenshot(f"presentation-{lang}")
