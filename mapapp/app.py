@@ -23,6 +23,7 @@ from mapapp.summary import KPI, goal_kpis
 from mapapp.view import BASEMAPS, MEASURES, View
 
 MAP_HEIGHT = 640
+PAGE_CSS = "<style>.block-container { padding-top: 2.2rem !important; }</style>"
 PRESENT_CSS = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
@@ -117,8 +118,7 @@ def main() -> None:
         apply_view(url_view, years_in_data)
         st.session_state["url_notes"] = notes
     lang: Lang = st.session_state.get("w_lang", "es")
-    if st.session_state.get("w_present"):
-        st.html(PRESENT_CSS)
+    st.html(PRESENT_CSS if st.session_state.get("w_present") else PAGE_CSS)
     sidebar(lang, years_in_data)
     view = view_from_widgets(years_in_data)
     st.session_state["view"] = view

@@ -178,3 +178,4 @@ _PARSERS = {
     "basemap": _choice(BASEMAPS), "localities": _flag, "labels": _flag, "present": _flag,
 }
 _FIELD = {"chain": "chains", "dept": "depts"}
+URL_PARAMETERS = tuple(_PARSERS)

@@ -114,3 +114,13 @@ def test_map_reruns_only_for_clicks():
     app = run_page()
     payload = map_payload(app)
     assert payload["returned_objects"] == ["last_active_drawing"]
+
+
+def test_filters_narrow_the_goal_kpis_and_the_ranking():
+    app = run_page(dept="22")
+    page = texts(app)
+    assert "Familias apoyadas: **33.159 familias**" in page  # San Martín's share of 87.200
+    assert "38,0 % de ≈ 87.200 familias" in page
+    assert "Hectáreas ex-coca libres de coca" in page  # headline results
+    ranking = app.dataframe[0].value
+    assert ranking.iloc[0]["Lugar"] == "San Martín" and len(ranking) == 1

@@ -7,6 +7,7 @@ from helpers import ROOT
 
 from mapapp import catalog
 from mapapp.results import COLUMN_ALIASES
+from mapapp.view import URL_PARAMETERS
 
 README = (ROOT / "README.md").read_text()
 
@@ -37,3 +38,8 @@ def test_every_indicator_is_documented_with_its_labels(indicator):
 def test_every_column_has_its_first_alias_documented(column):
     first = COLUMN_ALIASES[column][0]
     assert first.lower() in README.lower().replace("ó", "o").replace("ñ", "n")
+
+
+@pytest.mark.parametrize("parameter", URL_PARAMETERS)
+def test_every_url_parameter_is_documented(parameter):
+    assert f"`{parameter}`" in README.split("### Links reproduce the view", 1)[1]

@@ -130,3 +130,14 @@ def _json_after(page: str, marker: str) -> str:
     start = page.index("[{", page.index("markerClusterGroup"))
     end = page.index("].forEach", start)
     return page[start:end + 1]
+
+
+@pytest.mark.parametrize("level, labels, expected", [
+    ("department", True, 25), ("department", False, 0), ("district", True, 12),
+])
+def test_region_labels_name_the_places(results, level, labels, expected):
+    page = render(results, level=level, labels=labels)
+    names = re.findall(r'"html": "\\u003cspan\\u003e(.+?)\\u003c/span\\u003e"', page)
+    assert page.count('"className": "map-label"') == len(names) == expected
+    if expected == 25:
+        assert "San Mart\\u00edn" in names and "Loreto" in names
