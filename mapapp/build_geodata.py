@@ -206,11 +206,23 @@ def _report_holes(out_dir: Path, report: BuildReport) -> None:
 def _context_layer(path: Path) -> gpd.GeoDataFrame:
     countries = gpd.read_file(path, layer="countries").set_crs(4326, allow_override=True)
     countries["geometry"] = shapely.make_valid(countries.geometry.values)
+    # Countries that cross the antimeridian (Fiji) span every longitude in lon/lat and
+    # would cut a band through the window: they are nowhere near Peru anyway.
+    bounds = countries.geometry.bounds
+    countries = countries[(bounds["maxx"] - bounds["minx"]) < 180]
     window = shapely.box(*CONTEXT_BBOX)
     near = countries[countries.intersects(window)].copy()
-    near["geometry"] = near.geometry.intersection(window)
+    clipped = near.geometry.intersection(window)
+    near["geometry"] = [_polygons_only(g) for g in clipped]
+    near = near[~near.geometry.is_empty]
     near = near.rename(columns={"id": "iso_numeric"})[["iso_numeric", "name", "geometry"]]
     return near.sort_values("name", ignore_index=True)
+
+
+def _polygons_only(geometry):
+    """Clipping can leave lines and points on the window's edge: keep the areas."""
+    parts = [p for p in shapely.get_parts(geometry) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
 def _capitals(path: Path, out_dir: Path, report: BuildReport) -> gpd.GeoDataFrame:
