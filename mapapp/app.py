@@ -13,13 +13,15 @@ from streamlit_folium import st_folium
 from mapapp import catalog, geo
 from mapapp.catalog import Lang
 from mapapp.classify import K_RANGE, PALETTES, SCHEMES
-from mapapp.demo import DEMO_LABEL, LOCALITIES_FILE, RESULTS_FILE
-from mapapp.fmt import format_number, format_share, format_value
+from mapapp.datasets import Dataset, Upload, demo_dataset, with_localities, with_results
+from mapapp.demo import DEMO_LABEL
+from mapapp.export import FORMATS, MIME, csv_bytes, export_view, file_name
+from mapapp.fmt import escape_markdown, format_number, format_share, format_value
 from mapapp.i18n import QUALIFIER, t
 from mapapp.layer import MapLayer, build_layer, filter_localities, subtitle, title, tooltip_rows
 from mapapp.maps import build_map
-from mapapp.results import read_results
 from mapapp.summary import KPI, goal_kpis
+from mapapp.templates import template
 from mapapp.view import BASEMAPS, MEASURES, View
 
 MAP_HEIGHT = 640
@@ -35,19 +37,14 @@ h1 { font-size: 2.6rem !important; }
 """
 
 
-@st.cache_resource(show_spinner=False)
-def demo_data() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Valid results and localities of the bundled demo (parsed once per server)."""
-    report = read_results(RESULTS_FILE.read_bytes(), RESULTS_FILE.name)
-    localities = pd.read_csv(LOCALITIES_FILE, dtype={"ubigeo": str})
-    return report.valid, localities
-
-
 @st.cache_resource(show_spinner=False, max_entries=64)
-def cached_layer(view: View) -> MapLayer:
-    """Shared between sessions: callers must not modify it."""
-    results, _ = demo_data()
-    return build_layer(results, view)
+def cached_layer(dataset_key: str, _results: pd.DataFrame, view: View) -> MapLayer:
+    """Shared between sessions with the same data: callers must not modify it."""
+    return build_layer(_results, view)
+
+
+def current_dataset() -> Dataset:
+    return st.session_state.get("dataset") or demo_dataset()
 
 
 # --- view <-> widgets -------------------------------------------------------------
@@ -108,11 +105,11 @@ def on_map_click(map_key: str, years_in_data: tuple[int, int]) -> None:
 def main() -> None:
     st.set_page_config(page_title="mapapp — Amazonía", page_icon="🗺️", layout="wide")
     try:
-        results, localities = demo_data()
+        dataset = current_dataset()
     except geo.GeodataError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(str(exc)))
         st.stop()
-    years_in_data = (int(results["year"].min()), int(results["year"].max()))
+    years_in_data = dataset.years
     if "view" not in st.session_state:
         url_view, notes = View.from_query(st.query_params.to_dict())
         apply_view(url_view, years_in_data)
@@ -120,16 +117,17 @@ def main() -> None:
     lang: Lang = st.session_state.get("w_lang", "es")
     st.html(PRESENT_CSS if st.session_state.get("w_present") else PAGE_CSS)
     sidebar(lang, years_in_data)
+    data_sidebar(lang)
     view = view_from_widgets(years_in_data)
     st.session_state["view"] = view
     query = view.to_query()
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
-    layer = cached_layer(view)
+    layer = cached_layer(dataset.key, dataset.results, view)
     if view.present:
-        presentation(view, layer, localities, years_in_data)
+        presentation(view, layer, dataset)
     else:
-        explore(view, layer, localities, results, years_in_data)
+        explore(view, layer, dataset)
 
 
 def sidebar(lang: Lang, years_in_data: tuple[int, int]) -> None:
@@ -170,36 +168,41 @@ def sidebar(lang: Lang, years_in_data: tuple[int, int]) -> None:
     bar.toggle(t("present", lang), key="w_present")
 
 
-def explore(view: View, layer: MapLayer, localities: pd.DataFrame, results: pd.DataFrame,
-            years_in_data: tuple[int, int]) -> None:
+def explore(view: View, layer: MapLayer, dataset: Dataset) -> None:
     lang = view.lang
     if st.session_state.get("url_notes"):
-        st.info(f"{t('ignored_params', lang)}: " + "; ".join(st.session_state["url_notes"]))
+        st.info(escape_markdown(f"{t('ignored_params', lang)}: "
+                                + "; ".join(st.session_state["url_notes"])))
     st.title(t("title", lang))
-    st.warning(DEMO_LABEL[lang], icon="⚠️")
+    if dataset.demo:
+        st.warning(DEMO_LABEL[lang], icon="⚠️")
+    else:
+        st.success(escape_markdown(f"{t('your_data', lang)}: {dataset.name}"), icon="📄")
+    upload_report(lang)
     main_column, side = st.columns([7, 3], gap="medium")
     with main_column:
         st.subheader(title(view))
-        st.caption(f"{subtitle(view, years_in_data)} · {layer.unit}")
-        breadcrumb(view, years_in_data)
-        show_map(view, layer, localities, years_in_data)
+        st.caption(f"{subtitle(view, dataset.years)} · {layer.unit}")
+        breadcrumb(view, dataset.years)
+        show_map(view, layer, dataset)
         if layer.unallocated_rows:
             st.caption(t("unallocated", lang).format(
                 rows=layer.unallocated_rows, total=format_number(layer.unallocated, lang)))
+        downloads(view, dataset)
         ranking(layer)
-        source_line(lang)
+        source_line(lang, dataset.demo)
     with side:
-        goals_panel(results, view)
+        goals_panel(dataset.results, view)
 
 
-def presentation(view: View, layer: MapLayer, localities: pd.DataFrame,
-                 years_in_data: tuple[int, int]) -> None:
+def presentation(view: View, layer: MapLayer, dataset: Dataset) -> None:
     lang = view.lang
     st.title(title(view))
-    st.caption(f"{subtitle(view, years_in_data)} · {DEMO_LABEL[lang]}")
-    show_map(view, layer, localities, years_in_data)
+    caption = subtitle(view, dataset.years)
+    st.caption(f"{caption} · {DEMO_LABEL[lang]}" if dataset.demo else caption)
+    show_map(view, layer, dataset)
     st.button(t("exit_present", lang), on_click=go_to,
-              args=(replace(view, present=False), years_in_data))
+              args=(replace(view, present=False), dataset.years))
 
 
 def breadcrumb(view: View, years_in_data: tuple[int, int]) -> None:
@@ -214,13 +217,14 @@ def breadcrumb(view: View, years_in_data: tuple[int, int]) -> None:
         row.caption(t("click_hint", view.lang))
 
 
-def show_map(view: View, layer: MapLayer, localities: pd.DataFrame,
-             years_in_data: tuple[int, int]) -> None:
-    fmap = build_map(layer, filter_localities(localities, view), demo=True)
+def show_map(view: View, layer: MapLayer, dataset: Dataset) -> None:
+    localities = None if dataset.localities is None else filter_localities(dataset.localities,
+                                                                            view)
+    fmap = build_map(layer, localities, demo=dataset.demo)
     map_key = f"map-{view.level}-{view.prov or ','.join(view.depts)}"
     st_folium(fmap, key=map_key, height=MAP_HEIGHT, use_container_width=True,
               returned_objects=["last_active_drawing"],
-              on_change=partial(on_map_click, map_key, years_in_data))
+              on_change=partial(on_map_click, map_key, dataset.years))
     if not layer.has_data:
         st.info(t("nothing", view.lang))
 
@@ -270,6 +274,86 @@ def kpi_line(kpi: KPI, lang: Lang) -> None:
     st.markdown(f"{label}: **{format_value(kpi.value, unit, lang)}**{share}")
 
 
-def source_line(lang: Lang) -> None:
-    st.caption(f"{t('data', lang)}: {catalog.SOURCE_DOCUMENT[lang]} · {DEMO_LABEL[lang]}")
+def source_line(lang: Lang, demo: bool) -> None:
+    data = catalog.SOURCE_DOCUMENT[lang] + (f" · {DEMO_LABEL[lang]}" if demo else "")
+    st.caption(f"{t('data', lang)}: {data}")
     st.caption(f"{t('source', lang)}: {geo.ATTRIBUTION[lang]}")
+
+
+# --- the user's data and the exports -----------------------------------------------
+
+def data_sidebar(lang: Lang) -> None:
+    with st.sidebar.expander(t("your_data", lang), expanded=False):
+        st.file_uploader(t("upload_results", lang), type=["csv", "tsv", "txt", "xlsx"],
+                         key="upload_results", on_change=on_upload, args=("results",))
+        st.file_uploader(t("upload_localities", lang), type=["csv", "tsv", "txt", "xlsx"],
+                         key="upload_localities", on_change=on_upload, args=("localities",))
+        st.caption(t("templates", lang))
+        row = st.container(horizontal=True, gap="small")
+        for kind in ("results", "localities"):
+            for fmt in ("csv", "xlsx"):
+                row.download_button(f"{t(kind, lang)} .{fmt}", partial(template, kind, lang, fmt),
+                                    file_name=f"{t(kind, lang).lower()}_template_{lang}.{fmt}",
+                                    mime=MIME[fmt], key=f"template-{kind}-{fmt}",
+                                    on_click="ignore", type="tertiary")
+        if "dataset" in st.session_state:
+            st.button(t("back_to_demo", lang), on_click=back_to_demo)
+
+
+def on_upload(kind: str) -> None:
+    uploaded = st.session_state.get(f"upload_{kind}")
+    if uploaded is None:
+        return
+    loader = with_results if kind == "results" else with_localities
+    outcome: Upload = loader(current_dataset(), uploaded.getvalue(), uploaded.name)
+    st.session_state["upload_outcome"] = (kind, uploaded.name, outcome)
+    if outcome.dataset is not None:
+        st.session_state["dataset"] = outcome.dataset
+        view = st.session_state.get("view") or View()
+        apply_view(view, outcome.dataset.years)
+
+
+def back_to_demo() -> None:
+    st.session_state.pop("dataset", None)
+    st.session_state.pop("upload_outcome", None)
+    apply_view(st.session_state.get("view") or View(), demo_dataset().years)
+
+
+def upload_report(lang: Lang) -> None:
+    """What became of the last upload: counts, rejected rows with reasons, warnings."""
+    if "upload_outcome" not in st.session_state:
+        return
+    _kind, name, outcome = st.session_state["upload_outcome"]
+    if outcome.error:
+        st.error(escape_markdown(outcome.error))
+        return
+    report = outcome.report
+    with st.expander(escape_markdown(f"{t('report', lang)}: {name}"), expanded=True):
+        columns = st.columns(3)
+        columns[0].metric(t("rows_total", lang), format_number(report.rows_total, lang))
+        columns[1].metric(t("rows_valid", lang), format_number(report.rows_valid, lang))
+        columns[2].metric(t("rows_rejected", lang), format_number(report.rows_rejected, lang))
+        if outcome.dataset is None:
+            st.error(t("nothing_valid", lang))
+        if report.rows_rejected:
+            st.markdown(f"**{t('rejected_rows', lang)}**")
+            st.dataframe(report.rejected, hide_index=True, width="stretch")
+            st.download_button(t("download_rejected", lang), csv_bytes(report.rejected),
+                               file_name=f"rejected_{name}.csv", mime="text/csv",
+                               on_click="ignore", key="download-rejected")
+        if report.warnings:
+            st.markdown(f"**{t('warnings', lang)}**")
+            st.dataframe(pd.DataFrame([w.as_dict() for w in report.warnings]),
+                         hide_index=True, width="stretch")
+
+
+def downloads(view: View, dataset: Dataset) -> None:
+    lang = view.lang
+    row = st.container(horizontal=True, gap="small", vertical_alignment="center")
+    row.caption(t("download", lang))
+    for fmt in FORMATS:
+        row.download_button(
+            fmt.upper(), partial(export_view, fmt, dataset.results, view, dataset.localities,
+                                 demo=dataset.demo),
+            file_name=file_name(view, fmt), mime=MIME[fmt], key=f"export-{fmt}",
+            on_click="ignore", help=t(f"export_{fmt}", lang))

@@ -40,3 +40,11 @@ def format_share(share: float | None, lang: Lang = "es") -> str:
         return "–"
     number = format_number(share * 100, lang, decimals=0 if share >= 0.995 else 1)
     return f"{number} %" if lang == "es" else f"{number}%"
+
+
+_MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:")
+
+
+def escape_markdown(text: str) -> str:
+    """Text from a file shown through Streamlit's markdown stays literal text."""
+    return "".join(f"\\{c}" if c in _MARKDOWN_SPECIAL else c for c in str(text))

@@ -50,6 +50,7 @@ CSS = """
 .map-box .nodata { background: repeating-linear-gradient(45deg, #d9d9d9 0 3px, #fff 3px 6px); }
 .map-box .circle { border-radius: 50%; background: rgba(44,127,184,.55);
   border: 1px solid #1d5a85; flex: none; }
+.map-heading h4 { font-size: 16px; }
 .map-demo { background: #fff3cd; color: #664d03; font-weight: 600; }
 .locality-cluster { background: #d95f0e; color: #fff; border: 2px solid #fff;
   border-radius: 50%; box-shadow: 0 0 3px rgba(0,0,0,.5); font-size: 11px; font-weight: 700;
@@ -100,7 +101,10 @@ def script_json(value: object) -> str:
 
 
 def build_map(layer: MapLayer, localities: pd.DataFrame | None = None, *, demo: bool,
-              asset_base: str = ASSET_BASE) -> folium.Map:
+              asset_base: str = ASSET_BASE,
+              heading: tuple[str, str] | None = None) -> folium.Map:
+    """The map of a layer; ``heading`` (title, subtitle) is drawn on the map itself,
+    for a map that travels without the page around it."""
     view = layer.view
     fmap = folium.Map(tiles=None, prefer_canvas=True, control_scale=True, zoom_snap=0.25,
                       maxZoom=18, minZoom=3,
@@ -124,6 +128,9 @@ def build_map(layer: MapLayer, localities: pd.DataFrame | None = None, *, demo: 
         LocalityCluster(locality_rows(localities, view.lang), asset_base).add_to(fmap)
     HtmlControl(legend_html(layer), "bottomright", "map-box map-legend").add_to(fmap)
     HtmlControl(source_html(view.lang, demo), "bottomleft", "map-box map-source").add_to(fmap)
+    if heading:
+        HtmlControl(f"<h4>{html.escape(heading[0])}</h4><div>{html.escape(heading[1])}</div>",
+                    "topright", "map-box map-heading").add_to(fmap)
     if demo:
         from mapapp.demo import DEMO_LABEL
 
@@ -334,11 +341,11 @@ def legend_html(layer: MapLayer) -> str:
         largest = float(layer.places["shown"].max())
         max_radius = MAX_RADIUS[view.level]
         for fraction in (1.0, 0.25, 0.05):
-            value = largest * fraction
+            value = round_nicely(largest * fraction)
             diameter = 2 * circle_radius(value, largest, max_radius)
             rows.append(_legend_row(
                 f'<span class="circle" style="width:{diameter:.0f}px;height:{diameter:.0f}px">'
-                "</span>", format_bound(_round_nicely(value), layer.unit, lang)))
+                "</span>", format_bound(value, layer.unit, lang)))
     rows.append(_legend_row('<span class="swatch nodata"></span>', t("no_data", lang)))
     if view.localities:
         rows.append(_legend_row('<span class="locality-dot"></span>',
@@ -359,7 +366,7 @@ def _legend_row(symbol: str, text: str) -> str:
     return f'<div class="row">{symbol}<span>{html.escape(text)}</span></div>'
 
 
-def _round_nicely(value: float) -> float:
+def round_nicely(value: float) -> float:
     if value <= 0:
         return value
     magnitude = 10 ** max(0, math.floor(math.log10(value)) - 1)

@@ -1,0 +1,114 @@
+"""A PPTX deck for slides: title, the goals' key figures, one slide per map.
+
+Sources and attribution go in every slide's notes and in the footer line.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+from mapapp import catalog, geo
+from mapapp.fmt import format_share, format_value
+from mapapp.i18n import QUALIFIER, t
+from mapapp.layer import subtitle, title
+from mapapp.summary import goal_kpis
+from mapapp.view import View
+
+SLIDE_W_IN, SLIDE_H_IN = 13.333, 7.5  # 16:9
+
+
+def build_deck(results: pd.DataFrame, view: View, maps: list[tuple[View, bytes]], *,
+               demo: bool, years_in_data: tuple[int, int] | None) -> bytes:
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    lang = view.lang
+    deck = Presentation()
+    deck.slide_width, deck.slide_height = Inches(SLIDE_W_IN), Inches(SLIDE_H_IN)
+    notes = _notes(lang, demo)
+    first = deck.slides.add_slide(deck.slide_layouts[0])
+    first.shapes.title.text = t("title", lang)
+    first.placeholders[1].text = f"{t('subtitle', lang)}\n{_data_line(lang, demo)}"
+    first.notes_slide.notes_text_frame.text = notes
+    _goals_slide(deck, results, view, notes, demo)
+    for one, png in maps:
+        _map_slide(deck, one, png, notes, years_in_data)
+    buffer = io.BytesIO()
+    deck.save(buffer)
+    return buffer.getvalue()
+
+
+def _data_line(lang: catalog.Lang, demo: bool) -> str:
+    from mapapp.demo import DEMO_LABEL
+
+    return DEMO_LABEL[lang] if demo else catalog.SOURCE_DOCUMENT[lang]
+
+
+def _notes(lang: catalog.Lang, demo: bool) -> str:
+    from mapapp.export import LICENCE
+
+    lines = [f"{t('data', lang)}: {catalog.SOURCE_DOCUMENT[lang]}",
+             f"{t('source', lang)}: {geo.ATTRIBUTION[lang]}", LICENCE]
+    if demo:
+        lines.insert(0, _data_line(lang, demo))
+    return "\n".join(lines)
+
+
+def _goals_slide(deck, results: pd.DataFrame, view: View, notes: str, demo: bool) -> None:
+    from pptx.util import Inches, Pt
+
+    lang = view.lang
+    slide = deck.slides.add_slide(deck.slide_layouts[5])
+    slide.shapes.title.text = t("goals", lang)
+    width = (SLIDE_W_IN - 1.0) / 3
+    for i, goal in enumerate(catalog.GOALS):
+        box = slide.shapes.add_textbox(Inches(0.5 + i * width), Inches(1.6), Inches(width - 0.2),
+                                       Inches(5.2)).text_frame
+        box.word_wrap = True
+        box.text = f"{t('goal', lang)} {goal.number}. {goal.title[lang]}"
+        box.paragraphs[0].runs[0].font.bold = True
+        box.paragraphs[0].runs[0].font.size = Pt(18)
+        kpis = goal_kpis(results, goal.number, view.filters)
+        if goal.number == 3:
+            kpis += goal_kpis(results, None, view.filters)
+        for kpi in kpis:
+            paragraph = box.add_paragraph()
+            paragraph.text = _kpi_text(kpi, lang)
+            paragraph.runs[0].font.size = Pt(13)
+    _footer(slide, _data_line(lang, demo), notes)
+
+
+def _kpi_text(kpi, lang: catalog.Lang) -> str:
+    ind = catalog.INDICATORS[kpi.indicator]
+    label = ind.label[lang]
+    if kpi.value_chain:
+        label += f" ({catalog.VALUE_CHAINS[kpi.value_chain].label[lang]})"
+    unit = ind.unit[lang]
+    figure = QUALIFIER[kpi.figure.qualifier] + format_value(kpi.figure.value, unit, lang)
+    value = format_value(kpi.value, unit, lang)
+    if kpi.share_of_figure is None:
+        return f"{label}: {value} ({t('fact_sheet', lang)}: {figure})"
+    return f"{label}: {value} — {format_share(kpi.share_of_figure, lang)} " \
+           f"{t('of_figure', lang)} {figure}"
+
+
+def _map_slide(deck, view: View, png: bytes, notes: str,
+               years_in_data: tuple[int, int] | None) -> None:
+    from pptx.util import Inches
+
+    slide = deck.slides.add_slide(deck.slide_layouts[6])  # blank: the PNG has its own title
+    slide.shapes.add_picture(io.BytesIO(png), Inches(0), Inches(0), width=Inches(SLIDE_W_IN))
+    slide.notes_slide.notes_text_frame.text = (
+        f"{title(view)} — {subtitle(view, years_in_data)}\n{notes}")
+
+
+def _footer(slide, text: str, notes: str) -> None:
+    from pptx.util import Inches, Pt
+
+    box = slide.shapes.add_textbox(Inches(0.5), Inches(SLIDE_H_IN - 0.6), Inches(12.3),
+                                   Inches(0.4)).text_frame
+    box.text = text
+    box.paragraphs[0].runs[0].font.size = Pt(11)
+    slide.notes_slide.notes_text_frame.text = notes
