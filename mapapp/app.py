@@ -175,9 +175,10 @@ def explore(view: View, layer: MapLayer, dataset: Dataset) -> None:
                                 + "; ".join(st.session_state["url_notes"])))
     st.title(t("title", lang))
     if dataset.demo:
-        st.warning(DEMO_LABEL[lang], icon="⚠️")
+        st.warning(DEMO_LABEL[lang], icon=":material/science:")
     else:
-        st.success(escape_markdown(f"{t('your_data', lang)}: {dataset.name}"), icon="📄")
+        st.success(escape_markdown(f"{t('your_data', lang)}: {dataset.name}"),
+                   icon=":material/description:")
     upload_report(lang)
     main_column, side = st.columns([7, 3], gap="medium")
     with main_column:
@@ -266,7 +267,9 @@ def kpi_line(kpi: KPI, lang: Lang) -> None:
         label += f" ({catalog.VALUE_CHAINS[kpi.value_chain].label[lang]})"
     unit = ind.unit[lang]
     figure = QUALIFIER[kpi.figure.qualifier] + format_value(kpi.figure.value, unit, lang)
-    share = ""
+    if kpi.value is None:
+        st.markdown(f"{label}: {t('no_data', lang)} — {t('fact_sheet', lang)}: {figure}")
+        return
     if kpi.share_of_figure is not None:
         share = f" — {format_share(kpi.share_of_figure, lang)} {t('of_figure', lang)} {figure}"
     else:
@@ -337,13 +340,18 @@ def upload_report(lang: Lang) -> None:
             st.error(t("nothing_valid", lang))
         if report.rows_rejected:
             st.markdown(f"**{t('rejected_rows', lang)}**")
-            st.dataframe(report.rejected, hide_index=True, width="stretch")
+            st.dataframe(report.rejected.rename(columns={"row": t("row", lang),
+                                                         "reasons": t("reasons", lang)}),
+                         hide_index=True, width="stretch")
             st.download_button(t("download_rejected", lang), csv_bytes(report.rejected),
                                file_name=f"rejected_{name}.csv", mime="text/csv",
                                on_click="ignore", key="download-rejected")
         if report.warnings:
             st.markdown(f"**{t('warnings', lang)}**")
-            st.dataframe(pd.DataFrame([w.as_dict() for w in report.warnings]),
+            warnings = pd.DataFrame([w.as_dict() for w in report.warnings])
+            st.dataframe(warnings.rename(columns={"row": t("row", lang),
+                                                  "column": t("column", lang),
+                                                  "message": t("message", lang)}),
                          hide_index=True, width="stretch")
 
 

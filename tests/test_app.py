@@ -124,3 +124,44 @@ def test_filters_narrow_the_goal_kpis_and_the_ranking():
     assert "Hectáreas ex-coca libres de coca" in page  # headline results
     ranking = app.dataframe[0].value
     assert ranking.iloc[0]["Lugar"] == "San Martín" and len(ranking) == 1
+
+
+UPLOAD = ("Región;Provincia;Distrito;Año;Cadena de valor;Indicador;Valor\r\n"
+          "San Martín;Tocache;Uchiza;2021;Cacao;Hectáreas instaladas;1.234,5\r\n"
+          "San Martín;Tocache;Nowhere;2021;Cacao;Hectáreas instaladas;10\r\n"
+          "Loreto;;;2022;;Familias apoyadas;300\r\n").encode("cp1252")
+
+
+def upload(app: AppTest, key: str, name: str, data: bytes) -> AppTest:
+    return app.file_uploader(key=key).set_value((name, data, "text/csv")).run()
+
+
+def test_upload_round_trip_replaces_demo_and_reports_rejected_rows():
+    app = upload(run_page(basemap="none"), "upload_results", "mis_resultados.csv", UPLOAD)
+    assert not app.exception
+    assert not [w for w in app.warning if "demostración" in w.value]
+    assert "mis\\_resultados\\.csv" in app.success[0].value
+    metrics = {m.label: m.value for m in app.metric}
+    assert (metrics["Filas"], metrics["Válidas"], metrics["Rechazadas"]) == ("3", "2", "1")
+    rejected = next(d.value for d in app.dataframe if "motivos" in d.value.columns)
+    assert rejected["fila"].tolist() == [2] and "unknown district 'Nowhere'" in \
+        rejected["motivos"][0]
+    assert "Datos de demostración" not in map_payload(app)["script"]
+    app.sidebar.selectbox(key="w_indicator").set_value("hectares").run()
+    assert "1.234 ha" in map_payload(app)["script"]  # Uchiza's 1.234,5 ha reach the map
+    next(b for b in app.button if b.label == "Volver a los datos de demostración").click().run()
+    assert DEMO_LABEL["es"] in [w.value for w in app.warning]
+
+
+def test_unreadable_upload_says_why_and_keeps_the_map():
+    app = upload(run_page(), "upload_results", "notas.txt", b"just some notes\n")
+    assert "no header row" in app.error[0].value
+    assert DEMO_LABEL["es"] in [w.value for w in app.warning]
+
+
+def test_localities_upload_shows_on_the_map():
+    data = (b"name,lat,lon,year,connection_type\n"
+            b"Puerto Test,-6.5,-76.4,2021,fixed\n")
+    app = upload(run_page(basemap="none"), "upload_localities", "loc.csv", data)
+    assert not app.exception
+    assert "Puerto Test" in map_payload(app)["script"]

@@ -94,3 +94,39 @@ def test_presentation_mode_hides_controls_in_a_16_9_frame(offline, lang, title):
     assert box["width"] / box["height"] == pytest.approx(16 / 9, rel=0.03)
     view.page.wait_for_timeout(800)
     view.screenshot(f"presentation-{lang}")
+
+
+UPLOAD = ("Región;Provincia;Distrito;Año;Cadena de valor;Indicador;Valor\r\n"
+          "San Martín;Tocache;Uchiza;2021;Cacao;Familias apoyadas;1.200\r\n"
+          "Loreto;Maynas;Nowhere;2021;Cacao;Familias apoyadas;10\r\n").encode("cp1252")
+
+
+def test_upload_round_trip_maps_the_users_data(offline, tmp_path):
+    view = offline()
+    view.open("?basemap=none")
+    path = tmp_path / "mis_resultados.csv"
+    path.write_bytes(UPLOAD)
+    sidebar = view.page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("Sus datos").click()
+    sidebar.locator("input[type=file]").first.set_input_files(str(path))
+    view.page.get_by_text("Filas rechazadas (número").wait_for(timeout=30_000)
+    assert view.page.get_by_test_id("stAlertContentSuccess").inner_text().endswith(
+        "mis_resultados.csv")
+    wait_for(view.page, lambda: view.map_frame().locator(".map-demo").count() == 0)
+    legend = view.map_frame().locator(".map-legend").inner_text()
+    assert "Familias apoyadas (familias)" in legend and "1.200" in legend
+    view.page.wait_for_timeout(1000)
+    view.screenshot("upload-report")
+    assert view.blocked == []
+
+
+def test_png_download_from_the_page(offline):
+    view = offline()
+    view.open("?basemap=none&lang=en")
+    with view.page.expect_download(timeout=60_000) as download:
+        view.page.get_by_role("button", name="PNG").click()
+    saved = download.value.path()
+    from PIL import Image
+
+    assert Image.open(saved).size == (1920, 1080)
+    assert download.value.suggested_filename == "families_supported_department_en.png"
