@@ -85,3 +85,39 @@ def test_help_lists_every_command():
     done = run_cli("--help")
     for command in ("validate", "build-geodata", "build-demo"):
         assert command in done.stdout
+
+
+@pytest.mark.parametrize("fmt, check", [
+    ("png", lambda data: data.startswith(b"\x89PNG")),
+    ("geojson", lambda data: json.loads(data)["type"] == "FeatureCollection"),
+    ("csv", lambda data: data.startswith(b"\xef\xbb\xbfubigeo,name")),
+])
+def test_export_writes_the_file_and_says_demo(tmp_path, fmt, check):
+    out = tmp_path / f"map.{fmt}"
+    done = run_cli("export", "--indicator", "hectares", "--value-chain", "cacao", "--level",
+                   "province", "--years", "2019-2021", "--departments", "22", "--lang", "en",
+                   "--format", fmt, "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "demo data" in done.stdout and check(out.read_bytes())
+
+
+def test_export_of_user_data_reports_rejected_rows(tmp_path):
+    data = tmp_path / "mine.csv"
+    data.write_bytes(b"ubigeo,year,indicator,value\n220901,2020,families_supported,5\n"
+                     b"999999,2020,families_supported,5\n")
+    out = tmp_path / "mine.csv.out"
+    done = run_cli("export", "--data", str(data), "--indicator", "families_supported",
+                   "--format", "csv", "--out", str(out))
+    assert done.returncode == 0 and "1 of 2 rows rejected" in done.stderr
+    text = out.read_bytes().decode("utf-8-sig")
+    assert "demo" not in done.stdout and "Datos del usuario" in text
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--years", "2022-2018"], "the first year is after the last"),
+    (["--data", "/nonexistent.csv"], "No such file"),
+])
+def test_export_refuses_bad_arguments_with_exit_2(tmp_path, args, message):
+    done = run_cli("export", "--indicator", "hectares", "--format", "csv", "--out",
+                   str(tmp_path / "x.csv"), *args)
+    assert done.returncode == 2 and message in done.stderr
