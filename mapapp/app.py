@@ -18,8 +18,16 @@ from mapapp.demo import DEMO_LABEL
 from mapapp.export import FORMATS, MIME, csv_bytes, export_view, file_name
 from mapapp.fmt import escape_markdown, format_number, format_share, format_value
 from mapapp.i18n import QUALIFIER, t
-from mapapp.layer import MapLayer, build_layer, filter_localities, subtitle, title, tooltip_rows
-from mapapp.maps import build_map
+from mapapp.layer import (
+    MapLayer,
+    build_layer,
+    filter_localities,
+    shown_areas,
+    subtitle,
+    title,
+    tooltip_rows,
+)
+from mapapp.maps import base_map, style_group
 from mapapp.summary import KPI, goal_kpis
 from mapapp.templates import template
 from mapapp.view import BASEMAPS, MEASURES, View
@@ -221,10 +229,13 @@ def breadcrumb(view: View, years_in_data: tuple[int, int]) -> None:
 def show_map(view: View, layer: MapLayer, dataset: Dataset) -> None:
     localities = None if dataset.localities is None else filter_localities(dataset.localities,
                                                                             view)
-    fmap = build_map(layer, localities, demo=dataset.demo)
-    map_key = f"map-{view.level}-{view.prov or ','.join(view.depts)}"
-    st_folium(fmap, key=map_key, height=MAP_HEIGHT, use_container_width=True,
-              returned_objects=["last_active_drawing"],
+    # The base (shapes) stays mounted while only the view's styles change.
+    base = base_map(view)
+    group = style_group(layer, localities, demo=dataset.demo)
+    map_key = "map-" + "-".join([view.level, ",".join(shown_areas(view)), view.basemap,
+                                 str(view.present)])
+    st_folium(base, key=map_key, height=MAP_HEIGHT, use_container_width=True,
+              feature_group_to_add=group, returned_objects=["last_active_drawing"],
               on_change=partial(on_map_click, map_key, dataset.years))
     if not layer.has_data:
         st.info(t("nothing", view.lang))

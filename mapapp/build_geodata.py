@@ -10,6 +10,7 @@ only cross-check codes and names. Every defect found is written to
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import shutil
 import warnings
@@ -20,7 +21,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from mapapp import geo
+from mapapp import compact, geo
 from mapapp.text import spanish_title
 
 INEI_DIR = "peru-inei-2007"
@@ -32,7 +33,7 @@ NATURAL_EARTH_DIR = "natural-earth-world-atlas"
 # drops vertices closer than ~1 km to the border line and rounds to ~11 m.
 DETAILS = {"screen": (0.01, 1e-4), "print": (0.0, 1e-5)}
 CONTEXT_SOURCE = {"screen": "countries-50m.json", "print": "countries-10m.json"}
-CONTEXT_BBOX = (-90.0, -25.0, -60.0, 5.0)  # lon/lat window around Peru
+CONTEXT_BBOX = (-95.0, -30.0, -50.0, 8.0)  # lon/lat window around Peru, clipped off-screen
 SQ_KM_PER_HECTARE = 0.01
 CAPITAL_SNAP_DEGREES = 0.05
 
@@ -46,7 +47,8 @@ class BuildReport:
         print(line)
 
 
-def build_geodata(source_dir: Path, out_dir: Path = geo.GEODATA_DIR) -> BuildReport:
+def build_geodata(source_dir: Path, out_dir: Path = geo.GEODATA_DIR,
+                  static_dir: Path = geo.STATIC_GEO_DIR) -> BuildReport:
     report = BuildReport()
     inei = source_dir / INEI_DIR
     districts_src = _read_source(inei / "peru_distrital_simple.geojson")
@@ -71,7 +73,7 @@ def build_geodata(source_dir: Path, out_dir: Path = geo.GEODATA_DIR) -> BuildRep
     manifest = {"edition": geo.EDITION, "levels": {
         level: len(gpd.read_parquet(geo.boundary_path(level, "screen", out_dir)))
         for level in geo.LEVELS
-    }}
+    }, "browser_files": _write_browser_files(out_dir, static_dir)}
     (out_dir / geo.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
     (out_dir / "BUILD_REPORT.md").write_text(
         "# Build report\n\nWritten by `python -m mapapp build-geodata`. "
@@ -192,6 +194,23 @@ def _all_levels(districts: gpd.GeoDataFrame, names: dict[str, str]) -> dict[str,
             layer = layer.drop(columns="province")
         levels[level] = layer
     return levels
+
+
+def _write_browser_files(out_dir: Path, static_dir: Path) -> dict[str, str]:
+    """Screen-detail shapes for the browser (compact encoding), with content hashes
+    that the page puts in their URLs, so a rebuilt file is never served stale."""
+    static_dir.mkdir(parents=True, exist_ok=True)
+    layers = {level: gpd.read_parquet(geo.boundary_path(level, "screen", out_dir))
+              for level in geo.LEVELS}
+    countries = gpd.read_parquet(geo.context_path("screen", out_dir))
+    layers["context"] = countries[countries["name"] != "Peru"].assign(ubigeo="")
+    hashes = {}
+    for name, frame in layers.items():
+        text = compact.dumps(compact.encode_layer(frame, name=None if name == "context"
+                                                  else "name"))
+        (static_dir / f"{name}.json").write_text(text)
+        hashes[name] = hashlib.sha256(text.encode()).hexdigest()[:12]
+    return hashes
 
 
 def _report_holes(out_dir: Path, report: BuildReport) -> None:

@@ -25,7 +25,7 @@ MIME = {"png": "image/png", "html": "text/html", "csv": "text/csv",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
         "geojson": "application/geo+json"}
-VENDOR_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 INLINE_BASE = "mapapp-inline:"
 LICENCE = "Boundaries: MPL-2.0 (INEI 2007 via juaneladio/peru-geojson); context: Natural Earth"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -71,7 +71,7 @@ def file_name(view: View, fmt: str) -> str:
 
 def standalone_html(layer: MapLayer, localities: pd.DataFrame | None, *, demo: bool,
                     years_in_data: tuple[int, int] | None = None) -> str:
-    """One file that opens with no network: Leaflet and its plugin inlined."""
+    """One file that opens with no network: shapes, Leaflet and our runtime inlined."""
     fmap = build_map(layer, localities, demo=demo, asset_base=INLINE_BASE,
                      heading=(title(layer.view), f"{subtitle(layer.view, years_in_data)} · "
                               f"{layer.unit}"))
@@ -85,7 +85,7 @@ def standalone_html(layer: MapLayer, localities: pd.DataFrame | None, *, demo: b
 
 
 def _vendor(relative: str, script: bool = False) -> str:
-    text = (VENDOR_DIR / relative.lstrip("/")).read_text(encoding="utf-8")
+    text = (STATIC_DIR / relative.lstrip("/")).read_text(encoding="utf-8")
     return text.replace("</script", "<\\/script") if script else text
 
 

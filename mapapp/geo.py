@@ -22,6 +22,7 @@ LEVEL_OF_LENGTH = {length: level for level, length in CODE_LENGTH.items()}
 EDITION = "INEI 2007"
 GEODATA_DIR = Path(os.environ.get("MAPAPP_GEODATA", Path(__file__).resolve().parent.parent
                                   / "geodata"))
+STATIC_GEO_DIR = Path(__file__).resolve().parent.parent / "static" / "geo"
 MANIFEST_FILE = "manifest.json"
 CAPITALS_FILE = "capitals.parquet"
 AMAZON_SCOPE_FILE = "tables/amazon_scope.csv"
@@ -106,6 +107,17 @@ def places() -> pd.DataFrame:
 def place_name(ubigeo: str) -> str | None:
     match = places().loc[places()["ubigeo"] == ubigeo, "name"]
     return None if match.empty else str(match.iloc[0])
+
+
+@lru_cache(maxsize=1)
+def browser_file_versions() -> dict[str, str]:
+    """Content hash of each shape file the browser loads (static/geo/NAME.json)."""
+    import json
+
+    path = GEODATA_DIR / MANIFEST_FILE
+    if not path.exists():
+        raise GeodataError(f"geodata file missing: {path}; {REBUILD_HINT}")
+    return json.loads(path.read_text())["browser_files"]
 
 
 @lru_cache(maxsize=1)

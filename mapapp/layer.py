@@ -44,7 +44,7 @@ def measure_unit(view: View) -> str:
 def build_layer(results: pd.DataFrame, view: View, detail: geo.Detail = "screen") -> MapLayer:
     aggregate = aggregate_results(results, view.indicator, view.level, view.filters)
     places = join_with_boundaries(aggregate, geo.load_boundaries(view.level, detail),
-                                  _shown_areas(view))
+                                  shown_areas(view))
     places = places[places.geometry.notna()]
     ind = catalog.INDICATORS[view.indicator]
     if ind.is_percentage or view.measure == "value":
@@ -58,7 +58,7 @@ def build_layer(results: pd.DataFrame, view: View, detail: geo.Detail = "screen"
                     aggregate.unallocated, aggregate.unallocated_rows)
 
 
-def _shown_areas(view: View) -> tuple[str, ...]:
+def shown_areas(view: View) -> tuple[str, ...]:
     if view.prov:
         return (view.prov,)
     areas = view.depts
@@ -71,7 +71,7 @@ def _shown_areas(view: View) -> tuple[str, ...]:
 def context_departments(view: View):
     """Departments outside the areas shown, drawn grey for context."""
     departments = geo.load_boundaries("department", "screen")
-    areas = {a[:2] for a in _shown_areas(view)}
+    areas = {a[:2] for a in shown_areas(view)}
     return departments[~departments["ubigeo"].isin(areas)] if areas else departments.iloc[0:0]
 
 

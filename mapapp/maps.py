@@ -1,8 +1,13 @@
 """Build a ``folium.Map`` from a ``MapLayer``: choropleth or proportional circles,
 context, labels, localities, legend. No streamlit here.
 
-Every script and stylesheet comes from ``asset_base`` (the app's own static
-files), never a CDN; every text is escaped before it reaches HTML.
+The map is two parts. ``base_map`` draws the shapes of a level once (from the
+app's static files, or inline for a standalone export) with our small runtime,
+``static/mapapp/mapapp.js``. ``style_group`` carries what changes with the
+indicator and filters - class colours, tooltip values, circles, labels,
+localities, legend - so that a change sends styles, never shapes again
+(streamlit-folium's ``feature_group_to_add``). Every script comes from the app
+(``asset_base``), never a CDN; text from data reaches the page as text.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import html
 import json
 import math
+from functools import lru_cache
 
 import folium
 import pandas as pd
@@ -21,9 +27,11 @@ from mapapp import catalog, geo
 from mapapp.classify import NO_DATA_COLOR
 from mapapp.fmt import format_number
 from mapapp.i18n import t
-from mapapp.layer import MapLayer, context_departments, tooltip_rows
+from mapapp.layer import MapLayer, shown_areas, tooltip_rows
+from mapapp.view import View
 
-ASSET_BASE = "/app/static/vendor"  # Streamlit static serving (server.enableStaticServing)
+ASSET_BASE = "/app/static"  # Streamlit static serving (server.enableStaticServing)
+GEO_URL = "/app/static/geo"
 TILES = {
     "positron": ("https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
                  "© OpenStreetMap contributors © CARTO"),
@@ -35,7 +43,6 @@ TILES = {
 CIRCLE_COLOR = "#2c7fb8"
 MAX_RADIUS = {"department": 30, "province": 20, "district": 12}
 MAX_LABELS = {"department": 30, "province": 40, "district": 12}
-COORD_DECIMALS = 4  # ~11 m: plenty on screen, a third of the bytes of full precision
 
 CSS = """
 .leaflet-container { background: #eef3f7; font: 13px/1.4 "Source Sans Pro", sans-serif; }
@@ -51,7 +58,7 @@ CSS = """
 .map-box .circle { border-radius: 50%; background: rgba(44,127,184,.55);
   border: 1px solid #1d5a85; flex: none; }
 .map-heading h4 { font-size: 16px; }
-.map-demo { background: #fff3cd; color: #664d03; font-weight: 600; }
+.map-notice { background: #fff3cd; color: #664d03; font-weight: 600; }
 .locality-cluster { background: #d95f0e; color: #fff; border: 2px solid #fff;
   border-radius: 50%; box-shadow: 0 0 3px rgba(0,0,0,.5); font-size: 11px; font-weight: 700;
   line-height: 22px; text-align: center; }
@@ -94,134 +101,170 @@ var {{ this.get_name() }} = L.control({position: {{ this.position_json }}});
         self.css_class_json = script_json(css_class)
 
 
+class PlacesBase(JSCSSMixin, MacroElement):
+    """The shapes: ``window.mapappBase = mapapp.base(map, config)``."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+window.mapappBase = mapapp.base({{ this._parent.get_name() }}, {{ this.config_json }});
+{% endmacro %}
+""")
+
+    def __init__(self, config: dict, asset_base: str) -> None:
+        super().__init__()
+        self._name = "PlacesBase"
+        self.config_json = script_json(config)
+        self.default_js = [
+            ("markerclusterjs", f"{asset_base}/vendor/leaflet.markercluster/"
+                                "leaflet.markercluster.js"),
+            ("mapappjs", f"{asset_base}/mapapp/mapapp.js")]
+        self.default_css = [
+            ("markerclustercss", f"{asset_base}/vendor/leaflet.markercluster/MarkerCluster.css"),
+            ("markerclusterdefaultcss",
+             f"{asset_base}/vendor/leaflet.markercluster/MarkerCluster.Default.css")]
+
+
+class PlacesStyle(MacroElement):
+    """What the view shows on the shapes: ``mapappBase.apply(group, data)``."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+window.mapappBase.apply({{ this._parent.get_name() }}, {{ this.data_json }});
+{% endmacro %}
+""")
+
+    def __init__(self, data: dict) -> None:
+        super().__init__()
+        self._name = "PlacesStyle"
+        self.data_json = script_json(data)
+
+
 def script_json(value: object) -> str:
     """JSON that is safe inside a <script> element."""
-    return (json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
-            .replace(">", "\\u003e").replace("&", "\\u0026"))
+    return (json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
 def build_map(layer: MapLayer, localities: pd.DataFrame | None = None, *, demo: bool,
-              asset_base: str = ASSET_BASE,
-              heading: tuple[str, str] | None = None) -> folium.Map:
-    """The map of a layer; ``heading`` (title, subtitle) is drawn on the map itself,
-    for a map that travels without the page around it."""
-    view = layer.view
+              asset_base: str = ASSET_BASE, heading: tuple[str, str] | None = None,
+              inline: bool = True) -> folium.Map:
+    """The whole map in one folium.Map (standalone exports, tests)."""
+    fmap = base_map(layer.view, asset_base=asset_base, heading=heading, inline=inline)
+    style_group(layer, localities, demo=demo).add_to(fmap)
+    return fmap
+
+
+def base_map(view: View, *, asset_base: str = ASSET_BASE, inline: bool = False,
+             heading: tuple[str, str] | None = None) -> folium.Map:
+    """Shapes, tiles and boxes: the same for every indicator and filter of a level."""
     fmap = folium.Map(tiles=None, prefer_canvas=True, control_scale=True, zoom_snap=0.25,
-                      maxZoom=18, minZoom=3,
-                      attribution_control=True)
-    _use_local_assets(fmap, asset_base)
+                      maxZoom=18, minZoom=3)
+    fmap.default_js = [("leaflet", f"{asset_base}/vendor/leaflet/leaflet.js")]
+    fmap.default_css = [("leaflet_css", f"{asset_base}/vendor/leaflet/leaflet.css")]
     css = CSS + (PRESENT_CSS if view.present else "")
     fmap.get_root().header.add_child(folium.Element(f"<style>{css}</style>"))
     if view.basemap in TILES:
         url, attribution = TILES[view.basemap]
         folium.TileLayer(url, attr=html.escape(attribution), name=view.basemap,
                          max_zoom=18).add_to(fmap)
-    _add_context(fmap, layer)
-    if view.is_choropleth:
-        _add_choropleth(fmap, layer)
-    else:
-        _add_base_polygons(fmap, layer)
-        _add_circles(fmap, layer)
-    if view.labels:
-        _add_labels(fmap, layer)
-    if view.localities and localities is not None and not localities.empty:
-        LocalityCluster(locality_rows(localities, view.lang), asset_base).add_to(fmap)
-    HtmlControl(legend_html(layer), "bottomright", "map-box map-legend").add_to(fmap)
-    HtmlControl(source_html(view.lang, demo), "bottomleft", "map-box map-source").add_to(fmap)
+    areas = shown_areas(view)
+    PlacesBase({"places": _shapes(view.level, inline), "context": _shapes("context", inline),
+                "rest": _shapes("department", inline) if areas else None,
+                "areas": list(areas)}, asset_base).add_to(fmap)
     if heading:
         HtmlControl(f"<h4>{html.escape(heading[0])}</h4><div>{html.escape(heading[1])}</div>",
                     "topright", "map-box map-heading").add_to(fmap)
-    if demo:
-        from mapapp.demo import DEMO_LABEL
-
-        HtmlControl(html.escape(DEMO_LABEL[view.lang]), "topright",
-                    "map-box map-demo").add_to(fmap)
-    bounds = layer.places.total_bounds
-    if all(map(math.isfinite, bounds)):
-        fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    south, west, north, east = _bounds(view.level, areas)
+    fmap.fit_bounds([[south, west], [north, east]])
     return fmap
 
 
-def _use_local_assets(fmap: folium.Map, base: str) -> None:
-    """Leaflet only, from our own files: no jQuery, Bootstrap or icon fonts from CDNs."""
-    fmap.default_js = [("leaflet", f"{base}/leaflet/leaflet.js")]
-    fmap.default_css = [("leaflet_css", f"{base}/leaflet/leaflet.css")]
+def _shapes(name: str, inline: bool) -> object:
+    """A URL the browser caches (versioned by content), or the data itself."""
+    if inline:
+        return json.loads((geo.STATIC_GEO_DIR / f"{name}.json").read_text())
+    return f"{GEO_URL}/{name}.json?v={geo.browser_file_versions()[name]}"
 
 
-def _geojson(frame, columns: list[str]) -> dict:
-    """GeoJSON of the columns, coordinates rounded: the bulk of the page's bytes."""
-    data = json.loads(frame[[*columns, "geometry"]].to_json(drop_id=True))
-    for feature in data["features"]:
-        feature["geometry"] = _round(feature["geometry"])
-    return data
+@lru_cache(maxsize=256)
+def _bounds(level: str, areas: tuple[str, ...]) -> tuple[float, float, float, float]:
+    from mapapp.aggregate import within_areas
+
+    places = geo.load_boundaries(level)
+    if areas:
+        places = places[within_areas(places["ubigeo"], areas)]
+    west, south, east, north = places.geometry.dropna().total_bounds
+    return south, west, north, east
 
 
-def _round(geometry: dict) -> dict:
-    def walk(coords):
-        if isinstance(coords[0], (int, float)):
-            return [round(c, COORD_DECIMALS) for c in coords]
-        return [walk(c) for c in coords]
-    return {"type": geometry["type"], "coordinates": walk(geometry["coordinates"])}
+def style_group(layer: MapLayer, localities: pd.DataFrame | None, *,
+                demo: bool) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name="mapapp-view", control=False)
+    PlacesStyle(style_data(layer, localities, demo=demo)).add_to(group)
+    return group
 
 
-def _add_context(fmap: folium.Map, layer: MapLayer) -> None:
-    countries = geo.load_context("screen")
-    countries = countries[countries["name"] != "Peru"]
-    folium.GeoJson(_geojson(countries, []), name="context", interactive=False,
-                   style_function=lambda _: {"fillColor": "#e4e4e4", "color": "#ffffff",
-                                             "weight": 1, "fillOpacity": 1}).add_to(fmap)
-    rest = context_departments(layer.view)
-    if len(rest):
-        folium.GeoJson(_geojson(rest, []), name="rest_of_peru", interactive=False,
-                       style_function=lambda _: {"fillColor": "#f4f4f4", "color": "#bdbdbd",
-                                                 "weight": 1, "fillOpacity": 1}).add_to(fmap)
-
-
-def _place_features(layer: MapLayer, extra: dict[str, list]) -> dict:
+def style_data(layer: MapLayer, localities: pd.DataFrame | None, *, demo: bool) -> dict:
+    """Everything the runtime needs to show the view on the shapes (plain data)."""
+    view, lang = layer.view, layer.view.lang
+    places = layer.places
+    shown = places["shown"].to_numpy(dtype=float)
+    has_data = [math.isfinite(v) for v in shown]
+    if view.is_choropleth:
+        palette = [_fill(color) for color in layer.classes.colors]
+        class_of = {u: layer.classes.class_of(v) for u, v in zip(places["ubigeo"], shown,
+                                                                 strict=True) if math.isfinite(v)}
+    else:
+        palette = [{"fillColor": "#f7fbff", "color": "#8c8c8c", "weight": 0.7,
+                    "fillOpacity": 0.7, "dashArray": None}]
+        class_of = {u: 0 for u, ok in zip(places["ubigeo"], has_data, strict=True) if ok}
     text = tooltip_rows(layer)
-    frame = layer.places[["ubigeo", "geometry"]].copy()
-    for column in ("name", "value_text", "rank_text", "share_text"):
-        frame[column] = [html.escape(str(v)) for v in text[column]]
-    for column, values in extra.items():
-        frame[column] = values
-    return _geojson(frame, ["ubigeo", "name", "value_text", "rank_text", "share_text",
-                            *extra])
+    texts = {row.ubigeo: [row.value_text, row.rank_text, row.share_text]
+             for row, ok in zip(text.itertuples(index=False), has_data, strict=True) if ok}
+    notice = ""
+    if demo:
+        from mapapp.demo import DEMO_LABEL
+
+        notice = html.escape(DEMO_LABEL[lang])
+    return {
+        "palette": palette, "classOf": class_of,
+        "noData": {"fillColor": NO_DATA_COLOR, "color": "#7a7a7a", "weight": 0.8,
+                   "fillOpacity": 0.5, "dashArray": "3 3"},
+        "texts": texts, "noDataText": t("no_data", lang),
+        "aliases": [t("place", lang), t("value", lang), t("rank", lang), t("share", lang)],
+        "circles": [] if view.is_choropleth else _circles(layer),
+        "labels": _labels(layer) if view.labels else [],
+        "localities": locality_rows(localities, lang)
+        if view.localities and localities is not None and len(localities) else [],
+        "legendHtml": legend_html(layer), "sourceHtml": source_html(lang, demo),
+        "noticeHtml": notice,
+    }
 
 
-def _tooltip(lang: catalog.Lang) -> folium.GeoJsonTooltip:
-    return folium.GeoJsonTooltip(
-        fields=["name", "value_text", "rank_text", "share_text"],
-        aliases=[t("place", lang), t("value", lang), t("rank", lang), t("share", lang)],
-        sticky=True)
+def _fill(color: str) -> dict:
+    return {"fillColor": color, "color": "#ffffff", "weight": 0.8, "fillOpacity": 0.85,
+            "dashArray": None}
 
 
-def _add_choropleth(fmap: folium.Map, layer: MapLayer) -> None:
-    fills = [layer.classes.color_of(v) for v in layer.places["shown"]]
-    data = _place_features(layer, {"fill": fills})
-
-    def style(feature: dict) -> dict:
-        fill = feature["properties"]["fill"]
-        no_data = fill == NO_DATA_COLOR
-        return {"fillColor": fill, "color": "#7a7a7a" if no_data else "#ffffff",
-                "weight": 0.8, "fillOpacity": 0.55 if no_data else 0.85,
-                "dashArray": "3 3" if no_data else None}
-
-    folium.GeoJson(data, name="places", style_function=style, tooltip=_tooltip(layer.view.lang),
-                   highlight_function=lambda _: {"weight": 2.5, "color": "#333"}).add_to(fmap)
+def _circles(layer: MapLayer) -> list[list]:
+    places = layer.places[layer.places["shown"].notna()]
+    if places.empty:
+        return []
+    largest = float(places["shown"].max())
+    points = places.geometry.representative_point()
+    return [[round(p.y, 4), round(p.x, 4), round(circle_radius(v, largest,
+                                                               MAX_RADIUS[layer.view.level]), 1), u]
+            for u, v, p in zip(places["ubigeo"], places["shown"], points, strict=True)]
 
 
-def _add_base_polygons(fmap: folium.Map, layer: MapLayer) -> None:
-    has_data = [math.isfinite(v) for v in layer.places["shown"]]
-    data = _place_features(layer, {"has_data": has_data})
-
-    def style(feature: dict) -> dict:
-        with_data = feature["properties"]["has_data"]
-        return {"fillColor": "#f7fbff" if with_data else NO_DATA_COLOR, "color": "#8c8c8c",
-                "weight": 0.7, "fillOpacity": 0.7 if with_data else 0.5,
-                "dashArray": None if with_data else "3 3"}
-
-    folium.GeoJson(data, name="places", style_function=style, tooltip=_tooltip(layer.view.lang),
-                   highlight_function=lambda _: {"weight": 2.5, "color": "#333"}).add_to(fmap)
+def _labels(layer: MapLayer) -> list[list]:
+    places = layer.places
+    limit = MAX_LABELS[layer.view.level]
+    if len(places) > limit:
+        places = places[places["shown"].notna()].nlargest(limit, "shown")
+    points = places.geometry.representative_point()
+    return [[round(p.y, 4), round(p.x, 4), str(name)]
+            for name, p in zip(places["name"], points, strict=True)]
 
 
 def circle_radius(value: float, largest: float, max_radius: float) -> float:
@@ -229,86 +272,6 @@ def circle_radius(value: float, largest: float, max_radius: float) -> float:
     if not math.isfinite(value) or largest <= 0 or value <= 0:
         return 0.0
     return max(2.0, max_radius * math.sqrt(value / largest))
-
-
-def _add_circles(fmap: folium.Map, layer: MapLayer) -> None:
-    places = layer.places[layer.places["shown"].notna()]
-    if places.empty:
-        return
-    largest = float(places["shown"].max())
-    max_radius = MAX_RADIUS[layer.view.level]
-    points = places.copy()
-    points["geometry"] = places.geometry.representative_point()
-    radius = [round(circle_radius(v, largest, max_radius), 1) for v in places["shown"]]
-    text = tooltip_rows(layer).set_index("ubigeo").loc[places["ubigeo"]]
-    frame = points[["ubigeo", "geometry"]].assign(
-        radius=radius, **{c: [html.escape(str(v)) for v in text[c]]
-                          for c in ("name", "value_text", "rank_text", "share_text")})
-    data = _geojson(frame, ["ubigeo", "radius", "name", "value_text", "rank_text",
-                            "share_text"])
-    folium.GeoJson(
-        data, name="circles", marker=folium.CircleMarker(),
-        style_function=lambda f: {"radius": f["properties"]["radius"], "color": "#1d5a85",
-                                  "weight": 1, "fill": True, "fillColor": CIRCLE_COLOR,
-                                  "fillOpacity": 0.55},
-        tooltip=_tooltip(layer.view.lang),
-        highlight_function=lambda _: {"weight": 3}).add_to(fmap)
-
-
-def _add_labels(fmap: folium.Map, layer: MapLayer) -> None:
-    places = layer.places
-    limit = MAX_LABELS[layer.view.level]
-    if len(places) > limit:
-        places = places[places["shown"].notna()].nlargest(limit, "shown")
-    points = places.geometry.representative_point()
-    group = folium.FeatureGroup(name="labels", control=False)
-    for name, point in zip(places["name"], points, strict=True):
-        folium.Marker([point.y, point.x], interactive=False, icon=folium.DivIcon(
-            html=f"<span>{html.escape(str(name))}</span>", icon_size=(0, 0),
-            class_name="map-label")).add_to(group)
-    group.add_to(fmap)
-
-
-class LocalityCluster(JSCSSMixin, MacroElement):
-    """Clustered locality markers. Popups are built with textContent, so names from
-    files stay text, whatever characters they hold."""
-
-    _template = Template("""
-{% macro script(this, kwargs) %}
-(function () {
-  var cluster = L.markerClusterGroup({maxClusterRadius: 40, iconCreateFunction: function (c) {
-    return L.divIcon({className: 'locality-cluster', iconSize: [26, 26],
-                      html: '<span>' + c.getChildCount() + '</span>'});
-  }});
-  {{ this.rows_json }}.forEach(function (r) {
-    var marker = L.marker([r.lat, r.lon], {title: r.lines[0], icon: L.divIcon({
-      className: 'locality', html: '<div class="locality-dot"></div>',
-      iconSize: [14, 14], iconAnchor: [7, 7]})});
-    marker.bindPopup(function () {
-      var box = document.createElement('div');
-      box.className = 'locality-popup';
-      r.lines.forEach(function (line, i) {
-        var part = document.createElement(i ? 'div' : 'b');
-        part.textContent = line;
-        box.appendChild(part);
-      });
-      return box;
-    });
-    cluster.addLayer(marker);
-  });
-  cluster.addTo({{ this._parent.get_name() }});
-})();
-{% endmacro %}
-""")
-
-    def __init__(self, rows: list[dict], asset_base: str) -> None:
-        super().__init__()
-        self._name = "LocalityCluster"
-        self.rows_json = script_json(rows)
-        folder = f"{asset_base}/leaflet.markercluster"
-        self.default_js = [("markerclusterjs", f"{folder}/leaflet.markercluster.js")]
-        self.default_css = [("markerclustercss", f"{folder}/MarkerCluster.css"),
-                            ("markerclusterdefaultcss", f"{folder}/MarkerCluster.Default.css")]
 
 
 def locality_rows(localities: pd.DataFrame, lang: catalog.Lang) -> list[dict]:

@@ -24,7 +24,9 @@ def query(app: AppTest) -> dict[str, str]:
 def map_payload(app: AppTest) -> dict:
     element = next(e for e in app.main if type(e).__name__ == "UnknownElement"
                    and "st_folium" in e.proto.component_name)
-    return json.loads(element.proto.json_args)
+    payload = json.loads(element.proto.json_args)
+    payload["all"] = payload["script"] + (payload["feature_group"] or "")
+    return payload
 
 
 def texts(app: AppTest) -> str:
@@ -46,7 +48,7 @@ def test_page_shows_map_goals_and_demo_label_in_each_language(lang, title, famil
     assert families in page and goal in page and geo.ATTRIBUTION[lang] in page
     assert catalog.INDICATORS["families_supported"].label[lang] in [s.value for s in app.subheader]
     payload = map_payload(app)
-    assert DEMO_LABEL[lang] in payload["script"]
+    assert DEMO_LABEL[lang] in payload["all"]
 
 
 @pytest.mark.parametrize("params, widget, value", [
@@ -67,10 +69,10 @@ def test_url_parameters_set_the_widgets(params, widget, value):
 
 def test_changing_a_widget_updates_the_url_and_the_map():
     app = run_page(basemap="none")
-    before = map_payload(app)["script"]
+    before = map_payload(app)["all"]
     app.sidebar.selectbox(key="w_indicator").set_value("hectares").run()
     assert query(app)["indicator"] == "hectares"
-    after = map_payload(app)["script"]
+    after = map_payload(app)["all"]
     assert "Hectáreas instaladas (ha)" in after and "Hectáreas instaladas" not in before
     app.sidebar.radio(key="w_level").set_value("province").run()
     assert query(app)["level"] == "province"
@@ -81,7 +83,7 @@ def test_language_switch_relabels_everything():
     app.sidebar.radio(key="w_lang").set_value("en").run()
     assert query(app)["lang"] == "en"
     assert app.title[0].value.startswith("Sustainable")
-    assert "Families supported (families)" in map_payload(app)["script"]
+    assert "Families supported (families)" in map_payload(app)["all"]
 
 
 def test_bad_url_parameters_are_reported_not_fatal():
@@ -146,9 +148,9 @@ def test_upload_round_trip_replaces_demo_and_reports_rejected_rows():
     rejected = next(d.value for d in app.dataframe if "motivos" in d.value.columns)
     assert rejected["fila"].tolist() == [2] and "unknown district 'Nowhere'" in \
         rejected["motivos"][0]
-    assert "Datos de demostración" not in map_payload(app)["script"]
+    assert "Datos de demostración" not in map_payload(app)["all"]
     app.sidebar.selectbox(key="w_indicator").set_value("hectares").run()
-    assert "1.234 ha" in map_payload(app)["script"]  # Uchiza's 1.234,5 ha reach the map
+    assert "1.234 ha" in map_payload(app)["all"]  # Uchiza's 1.234,5 ha reach the map
     next(b for b in app.button if b.label == "Volver a los datos de demostración").click().run()
     assert DEMO_LABEL["es"] in [w.value for w in app.warning]
 
@@ -164,4 +166,4 @@ def test_localities_upload_shows_on_the_map():
             b"Puerto Test,-6.5,-76.4,2021,fixed\n")
     app = upload(run_page(basemap="none"), "upload_localities", "loc.csv", data)
     assert not app.exception
-    assert "Puerto Test" in map_payload(app)["script"]
+    assert "Puerto Test" in map_payload(app)["all"]

@@ -20,7 +20,7 @@ def wait_for(page, predicate, timeout_s: float = 30) -> None:
 def test_map_paints_with_no_internet_and_asks_for_nothing_outside(offline):
     view = offline()
     frame = view.open("?basemap=none")
-    assert frame.locator(".map-demo").inner_text().startswith("Datos de demostración")
+    assert frame.locator(".map-notice").inner_text().startswith("Datos de demostración")
     assert "INEI (2007)" in frame.locator(".map-source").inner_text()
     assert frame.locator(".locality-cluster, .locality").count() > 0
     view.page.wait_for_timeout(1000)
@@ -41,7 +41,7 @@ def test_english_labels(offline):
     frame = view.open("?lang=en&basemap=none")
     assert "Families supported (families)" in frame.locator(".map-legend").inner_text()
     assert view.page.get_by_text("Program goals").is_visible()
-    assert frame.locator(".map-demo").inner_text() == "Demo data — illustrative distribution"
+    assert frame.locator(".map-notice").inner_text() == "Demo data — illustrative distribution"
     view.screenshot("offline-department-en")
 
 
@@ -112,7 +112,7 @@ def test_upload_round_trip_maps_the_users_data(offline, tmp_path):
     view.page.get_by_text("Filas rechazadas (número").wait_for(timeout=30_000)
     assert view.page.get_by_test_id("stAlertContentSuccess").inner_text().endswith(
         "mis_resultados.csv")
-    wait_for(view.page, lambda: view.map_frame().locator(".map-demo").count() == 0)
+    wait_for(view.page, lambda: view.map_frame().locator(".map-notice").inner_text() == "")
     legend = view.map_frame().locator(".map-legend").inner_text()
     assert "Familias apoyadas (familias)" in legend and "1.200" in legend
     view.page.wait_for_timeout(1000)
