@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint geodata demo vendor clean
+.PHONY: run test lint bench loadtest geodata demo vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,16 @@ test: $(VENV)/.installed-dev
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+
+# Benchmark against a naive explore() page (needs npm for the naive page's CDN files).
+bench: $(VENV)/.installed-dev
+	bash scripts/ensure_chromium.sh
+	$(BIN)/python bench/run.py
+
+# 20 browser sessions changing filters for 60 s against one server.
+loadtest: $(VENV)/.installed-dev
+	bash scripts/ensure_chromium.sh
+	$(BIN)/python bench/loadtest.py
 
 # Rebuild the committed geodata/ from the source boundaries, then the demo data on it.
 geodata: $(VENV)/.installed

@@ -44,6 +44,8 @@ NPM_FILES = {  # CDN URL pattern → (npm package@version, path in the package)
     r"Leaflet\.awesome-markers/2\.0\.2/(leaflet\.awesome-markers\.(?:js|css))$":
         ("leaflet.awesome-markers@2.0.4", "dist/{0}"),
 }
+LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "http://localhost", "ws://localhost", "data:",
+         "blob:")
 CHANGE_TO = {"ours": "Hectáreas instaladas", "naive": "hectares"}
 
 
@@ -51,7 +53,8 @@ CHANGE_TO = {"ours": "Hectáreas instaladas", "naive": "hectares"}
 class Sample:
     paint: list[float] = field(default_factory=list)
     change: list[float] = field(default_factory=list)
-    page_bytes: list[int] = field(default_factory=list)
+    page_bytes: list[int] = field(default_factory=list)  # the map: all but Streamlit's shell
+    shell_bytes: list[int] = field(default_factory=list)  # Streamlit's own JS/CSS, same for both
     change_bytes: list[int] = field(default_factory=list)
     rss_1: float = 0.0
     rss_10: float = 0.0
@@ -117,6 +120,7 @@ class Meter:
         self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
         self.page = self.context.new_page()
         self.bytes = 0
+        self.shell = 0
         self.outside: list[str] = []
         self.page.route("**/*", self._route)
         self.page.on("requestfinished", self._finished)
@@ -124,7 +128,7 @@ class Meter:
 
     def _route(self, route):
         url = route.request.url
-        if url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
+        if url.startswith(LOCAL):
             route.continue_()
         else:
             self.outside.append(url)
@@ -135,9 +139,13 @@ class Meter:
 
     def _finished(self, request):
         try:
-            self.bytes += request.sizes()["responseBodySize"]
+            size = request.sizes()["responseBodySize"]
         except Exception:  # a request torn down with its page
-            pass
+            return
+        if re.search(r"127\.0\.0\.1:\d+/(static/|favicon)", request.url):
+            self.shell += size  # Streamlit's frontend bundle
+        else:
+            self.bytes += size
 
     def _frame(self, payload):
         self.bytes += len(payload)
@@ -172,21 +180,26 @@ def measure(browser, app: str, url: str, level: str, runs: int, pid: int) -> Sam
     sample = Sample()
     first_caption = "Familias apoyadas" if app == "ours" else "families_supported"
     query = f"?level={level}&basemap=none&localities=0" if app == "ours" else f"?level={level}"
-    for _ in range(runs):
+    for run in range(runs + 1):  # the first run warms the server up and is not counted
         meter = Meter(browser)
         start = time.perf_counter()
         meter.page.goto(url + query)
         meter.painted(first_caption)
-        sample.paint.append(time.perf_counter() - start)
+        paint = time.perf_counter() - start
         meter.page.wait_for_timeout(500)
-        sample.page_bytes.append(meter.bytes)
+        page_bytes, shell_bytes = meter.bytes, meter.shell
         meter.bytes = 0
         start = time.perf_counter()
         choose_indicator(meter.page, CHANGE_TO[app])
         meter.painted("Hectáreas instaladas" if app == "ours" else "hectares")
-        sample.change.append(time.perf_counter() - start)
+        change = time.perf_counter() - start
         meter.page.wait_for_timeout(500)
-        sample.change_bytes.append(meter.bytes)
+        if run:
+            sample.paint.append(paint)
+            sample.change.append(change)
+            sample.page_bytes.append(page_bytes)
+            sample.shell_bytes.append(shell_bytes)
+            sample.change_bytes.append(meter.bytes)
         if app == "ours" and meter.outside:
             raise AssertionError(f"the app asked for outside files: {meter.outside[:3]}")
         meter.close()
@@ -230,17 +243,21 @@ def report(results: dict[str, dict[str, Sample]], runs: int) -> str:
     lines = [
         f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} "
         f"cores, Python {platform.python_version()}, {chromium_version()}; median of {runs} "
-        "runs (min–max). Ratio = ours / naive.", ""]
+        "runs (min–max) after one warm-up run per page. Ratio = ours / naive. Map bytes are "
+        "HTTP bodies and websocket frames (uncompressed) other than Streamlit's own "
+        "frontend bundle; each run is a fresh browser profile (cold cache).", ""]
     for level, pair in results.items():
         ours, naive = pair["ours"], pair["naive"]
         lines += [f"**{level}**", "", "| measure | ours | naive | ratio |",
                   "| --- | --- | --- | --- |",
                   row("navigation → painted map", ours.paint, naive.paint, "s"),
                   row("indicator change → repainted map", ours.change, naive.change, "s"),
-                  row("bytes to the browser, page load", ours.page_bytes, naive.page_bytes,
+                  row("map bytes, page load", ours.page_bytes, naive.page_bytes,
                       "kB", 1 / 1000, 0),
-                  row("bytes to the browser, one change", ours.change_bytes,
+                  row("map bytes, one indicator change", ours.change_bytes,
                       naive.change_bytes, "kB", 1 / 1000, 0),
+                  row("Streamlit's own page assets (both)", ours.shell_bytes,
+                      naive.shell_bytes, "kB", 1 / 1000, 0),
                   f"| server RSS after 1 / 10 sessions | {ours.rss_1:.0f} / {ours.rss_10:.0f} MB"
                   f" | {naive.rss_1:.0f} / {naive.rss_10:.0f} MB | |",
                   f"| memory per extra session | {(ours.rss_10 - ours.rss_1) / 9:.1f} MB | "

@@ -27,9 +27,10 @@ from mapapp.layer import (
     title,
     tooltip_rows,
 )
-from mapapp.maps import base_map, style_group
+from mapapp.maps import base_map, style_data, style_group
 from mapapp.summary import KPI, goal_kpis
 from mapapp.templates import template
+from mapapp.text import ascii_digits
 from mapapp.view import BASEMAPS, MEASURES, View
 
 MAP_HEIGHT = 640
@@ -49,6 +50,19 @@ h1 { font-size: 2.6rem !important; }
 def cached_layer(dataset_key: str, _results: pd.DataFrame, view: View) -> MapLayer:
     """Shared between sessions with the same data: callers must not modify it."""
     return build_layer(_results, view)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def cached_style(dataset_key: str, demo: bool, _layer: MapLayer, _localities,
+                 view: View) -> dict:
+    """What the map shows for a view (plain data, shared; do not modify)."""
+    return style_data(_layer, _localities, demo=demo)
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def cached_kpis(dataset_key: str, _results: pd.DataFrame, goal: int | None,
+                filters) -> list[KPI]:
+    return goal_kpis(_results, goal, filters)
 
 
 def current_dataset() -> Dataset:
@@ -104,7 +118,7 @@ def on_map_click(map_key: str, years_in_data: tuple[int, int]) -> None:
     clicked = (st.session_state.get(map_key) or {}).get("last_active_drawing") or {}
     code = (clicked.get("properties") or {}).get("ubigeo")
     view = st.session_state.get("view")
-    if view and isinstance(code, str) and code.isdigit():
+    if view and isinstance(code, str) and ascii_digits(code):
         apply_view(view.drill_down(code), years_in_data)
 
 
@@ -113,10 +127,13 @@ def on_map_click(map_key: str, years_in_data: tuple[int, int]) -> None:
 def main() -> None:
     st.set_page_config(page_title="mapapp — Amazonía", page_icon="🗺️", layout="wide")
     try:
-        dataset = current_dataset()
-    except geo.GeodataError as exc:
+        page()
+    except geo.GeodataError as exc:  # names the file and the command that rebuilds it
         st.error(escape_markdown(str(exc)))
-        st.stop()
+
+
+def page() -> None:
+    dataset = current_dataset()
     years_in_data = dataset.years
     if "view" not in st.session_state:
         url_view, notes = View.from_query(st.query_params.to_dict())
@@ -124,8 +141,8 @@ def main() -> None:
         st.session_state["url_notes"] = notes
     lang: Lang = st.session_state.get("w_lang", "es")
     st.html(PRESENT_CSS if st.session_state.get("w_present") else PAGE_CSS)
-    sidebar(lang, years_in_data)
-    data_sidebar(lang)
+    # The widgets' values are in the session state before they are drawn, so the map
+    # goes first: the browser mounts it without waiting for the widgets' scripts.
     view = view_from_widgets(years_in_data)
     st.session_state["view"] = view
     query = view.to_query()
@@ -136,6 +153,8 @@ def main() -> None:
         presentation(view, layer, dataset)
     else:
         explore(view, layer, dataset)
+    sidebar(lang, years_in_data)
+    data_sidebar(lang)
 
 
 def sidebar(lang: Lang, years_in_data: tuple[int, int]) -> None:
@@ -201,7 +220,7 @@ def explore(view: View, layer: MapLayer, dataset: Dataset) -> None:
         ranking(layer)
         source_line(lang, dataset.demo)
     with side:
-        goals_panel(dataset.results, view)
+        goals_panel(dataset, view)
 
 
 def presentation(view: View, layer: MapLayer, dataset: Dataset) -> None:
@@ -231,7 +250,8 @@ def show_map(view: View, layer: MapLayer, dataset: Dataset) -> None:
                                                                             view)
     # The base (shapes) stays mounted while only the view's styles change.
     base = base_map(view)
-    group = style_group(layer, localities, demo=dataset.demo)
+    group = style_group(layer, localities, demo=dataset.demo,
+                        data=cached_style(dataset.key, dataset.demo, layer, localities, view))
     map_key = "map-" + "-".join([view.level, ",".join(shown_areas(view)), view.basemap,
                                  str(view.present)])
     st_folium(base, key=map_key, height=MAP_HEIGHT, use_container_width=True,
@@ -241,10 +261,14 @@ def show_map(view: View, layer: MapLayer, dataset: Dataset) -> None:
         st.info(t("nothing", view.lang))
 
 
+RANKING_TOP = 10
+
+
 def ranking(layer: MapLayer) -> None:
+    """The top places as a light table; the whole ranking on demand (the data grid is a
+    heavy script, kept off the first paint)."""
     lang = layer.view.lang
-    rows = tooltip_rows(layer)
-    rows = rows.assign(shown=layer.places["shown"].to_numpy())
+    rows = tooltip_rows(layer).assign(shown=layer.places["shown"].to_numpy())
     rows = rows[rows["shown"].notna()].sort_values("shown", ascending=False)
     if rows.empty:
         return
@@ -255,19 +279,26 @@ def ranking(layer: MapLayer) -> None:
         t("share", lang): rows["share_text"],
     })
     with st.expander(f"{t('ranking', lang)} ({len(table)})", expanded=False):
-        st.dataframe(table, hide_index=True, width="stretch")
+        if st.toggle(t("ranking_all", lang), key="ranking_all") or len(table) <= RANKING_TOP:
+            st.dataframe(table, hide_index=True, width="stretch")
+        else:
+            header = " | ".join(table.columns)
+            lines = [f"| {header} |", "|" + " --- |" * len(table.columns)]
+            lines += ["| " + " | ".join(escape_markdown(str(v)) for v in row) + " |"
+                      for row in table.head(RANKING_TOP).itertuples(index=False)]
+            st.markdown("\n".join(lines))
 
 
-def goals_panel(results: pd.DataFrame, view: View) -> None:
+def goals_panel(dataset: Dataset, view: View) -> None:
     lang = view.lang
     st.subheader(t("goals", lang))
     for goal in catalog.GOALS:
         st.markdown(f"**{t('goal', lang)} {goal.number}. {goal.title[lang]}**",
                     help=goal.text[lang])
-        for kpi in goal_kpis(results, goal.number, view.filters):
+        for kpi in cached_kpis(dataset.key, dataset.results, goal.number, view.filters):
             kpi_line(kpi, lang)
     st.markdown(f"**{t('headline', lang)}**")
-    for kpi in goal_kpis(results, None, view.filters):
+    for kpi in cached_kpis(dataset.key, dataset.results, None, view.filters):
         kpi_line(kpi, lang)
 
 

@@ -39,12 +39,12 @@ class GeodataError(RuntimeError):
     """The built geodata is missing or unreadable; the message names the file and the fix."""
 
 
-def boundary_path(level: str, detail: str = "screen", root: Path = GEODATA_DIR) -> Path:
-    return root / "boundaries" / f"{level}-{detail}.parquet"
+def boundary_path(level: str, detail: str = "screen", root: Path | None = None) -> Path:
+    return (root or GEODATA_DIR) / "boundaries" / f"{level}-{detail}.parquet"
 
 
-def context_path(detail: str = "screen", root: Path = GEODATA_DIR) -> Path:
-    return root / "context" / f"countries-{detail}.parquet"
+def context_path(detail: str = "screen", root: Path | None = None) -> Path:
+    return (root or GEODATA_DIR) / "context" / f"countries-{detail}.parquet"
 
 
 def _read_layer(path: Path):

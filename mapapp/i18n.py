@@ -71,6 +71,7 @@ TEXT: dict[str, dict[str, str]] = {
     "present": {"es": "Modo presentación", "en": "Presentation mode"},
     "exit_present": {"es": "Salir del modo presentación", "en": "Leave presentation mode"},
     "ranking": {"es": "Ranking", "en": "Ranking"},
+    "ranking_all": {"es": "Ver todos los lugares", "en": "Show every place"},
     "goals": {"es": "Metas del programa", "en": "Program goals"},
     "click_hint": {"es": "Haga clic en un lugar para ver su detalle.",
                    "en": "Click a place to see inside it."},

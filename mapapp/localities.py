@@ -15,7 +15,7 @@ from mapapp.numbers import detect_decimal, parse_number
 from mapapp.places import PlaceMatcher
 from mapapp.reader import DELIMITER_NAMES, RawTable, read_table
 from mapapp.results import MIN_YEAR, RowIssue, default_matcher
-from mapapp.text import normalize_key
+from mapapp.text import ascii_digits, normalize_key
 
 COLUMNS = ["name", "ubigeo", "lat", "lon", "year", "connection_type"]
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -194,7 +194,7 @@ class _LocalityChecker:
         if raw is None:
             return None
         text = str(int(raw)) if isinstance(raw, float) and raw.is_integer() else str(raw).strip()
-        if text.isdigit() and MIN_YEAR <= int(text) <= self.max_year:
+        if ascii_digits(text) and MIN_YEAR <= int(text) <= self.max_year:
             return int(text)
         issues.append(self.issue(row, "year", f"year {raw!r} is not a year in "
                                  f"{MIN_YEAR}–{self.max_year}"))

@@ -19,6 +19,7 @@ from functools import lru_cache
 
 import folium
 import pandas as pd
+import shapely
 from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
@@ -198,9 +199,10 @@ def _bounds(level: str, areas: tuple[str, ...]) -> tuple[float, float, float, fl
 
 
 def style_group(layer: MapLayer, localities: pd.DataFrame | None, *,
-                demo: bool) -> folium.FeatureGroup:
+                demo: bool, data: dict | None = None) -> folium.FeatureGroup:
+    """The view on the shapes; ``data`` may be a cached ``style_data`` result."""
     group = folium.FeatureGroup(name="mapapp-view", control=False)
-    PlacesStyle(style_data(layer, localities, demo=demo)).add_to(group)
+    PlacesStyle(data or style_data(layer, localities, demo=demo)).add_to(group)
     return group
 
 
@@ -246,15 +248,21 @@ def _fill(color: str) -> dict:
             "dashArray": None}
 
 
+def _anchor_points(places) -> list[tuple[float, float]]:
+    """(lat, lon) of a point inside each place, rounded for the page."""
+    xy = shapely.get_coordinates(shapely.point_on_surface(places.geometry.values))
+    return [(round(float(y), 4), round(float(x), 4)) for x, y in xy]
+
+
 def _circles(layer: MapLayer) -> list[list]:
     places = layer.places[layer.places["shown"].notna()]
     if places.empty:
         return []
     largest = float(places["shown"].max())
-    points = places.geometry.representative_point()
-    return [[round(p.y, 4), round(p.x, 4), round(circle_radius(v, largest,
-                                                               MAX_RADIUS[layer.view.level]), 1), u]
-            for u, v, p in zip(places["ubigeo"], places["shown"], points, strict=True)]
+    max_radius = MAX_RADIUS[layer.view.level]
+    return [[lat, lon, round(circle_radius(v, largest, max_radius), 1), u]
+            for u, v, (lat, lon) in zip(places["ubigeo"], places["shown"],
+                                        _anchor_points(places), strict=True)]
 
 
 def _labels(layer: MapLayer) -> list[list]:
@@ -262,9 +270,8 @@ def _labels(layer: MapLayer) -> list[list]:
     limit = MAX_LABELS[layer.view.level]
     if len(places) > limit:
         places = places[places["shown"].notna()].nlargest(limit, "shown")
-    points = places.geometry.representative_point()
-    return [[round(p.y, 4), round(p.x, 4), str(name)]
-            for name, p in zip(places["name"], points, strict=True)]
+    return [[lat, lon, str(name)]
+            for name, (lat, lon) in zip(places["name"], _anchor_points(places), strict=True)]
 
 
 def circle_radius(value: float, largest: float, max_radius: float) -> float:

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 _STRIP = re.compile(r"^(?:US\$|S/\.?|\$|€)?\s*|\s*%$")
 _SPACES = re.compile(r"[\s\u00a0\u202f']")
 # A group separator, used as such: 1.234.567 or 1,234,567.
-_ONE_GROUP = re.compile(r"^-?\d{1,3}[.,]\d{3}$")  # 1.234: a thousand, or one and a bit?
-_GROUPED = {".": re.compile(r"^-?\d{1,3}(\.\d{3})+$"), ",": re.compile(r"^-?\d{1,3}(,\d{3})+$")}
+_ONE_GROUP = re.compile(r"^-?\d{1,3}[.,]\d{3}$", re.ASCII)  # 1.234: a thousand, or one and a bit?
+_GROUPED = {".": re.compile(r"^-?\d{1,3}(\.\d{3})+$", re.ASCII),
+            ",": re.compile(r"^-?\d{1,3}(,\d{3})+$", re.ASCII)}
 
 
 @dataclass(frozen=True)
@@ -68,14 +69,15 @@ def parse_number(raw: object, convention: DecimalConvention) -> tuple[float | No
     if _GROUPED[thousands].match(text) or (thousands in text and decimal in text
                                             and text.rfind(decimal) > text.rfind(thousands)):
         head, _, tail = text.partition(decimal) if decimal in text else (text, "", "")
-        if not _GROUPED[thousands].match(head) or (tail and not tail.isdigit()):
+        digits_after = tail.isascii() and tail.isdigit()
+        if not _GROUPED[thousands].match(head) or (tail and not digits_after):
             return None, False
         text = head.replace(thousands, "") + ("." + tail if tail else "")
     elif thousands in text:
         return None, False  # a thousands mark in the wrong place: 12,34 in a point file
     else:
         text = text.replace(decimal, ".")
-    if not re.fullmatch(r"-?(\d+(\.\d*)?|\.\d+)", text):
+    if not re.fullmatch(r"-?(\d+(\.\d*)?|\.\d+)", text, flags=re.ASCII):
         return None, False
     return float(text), ambiguous
 

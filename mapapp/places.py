@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from mapapp.geo import CODE_LENGTH, EDITION, LEVEL_OF_LENGTH
-from mapapp.text import normalize_key
+from mapapp.text import ascii_digits, normalize_key
 
 # Leading words people put before a name: "Región San Martín", "Provincia de Lamas".
 _PREFIX = re.compile(r"^(?:(?:gobierno )?region(?:al)? |departamento |provincia |distrito )"
@@ -62,7 +62,7 @@ class PlaceMatcher:
 
     def _by_code(self, code: str, names: tuple[str, str, str]) -> Resolution:
         result = Resolution()
-        if not code.isdigit() or len(code) > 6:
+        if not ascii_digits(code) or len(code) > 6:
             result.error = ("ubigeo", f"ubigeo {code!r} is not a code of 2, 4 or 6 digits")
             return result
         if len(code) in (1, 3, 5):

@@ -6,12 +6,18 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 HEADER_SEARCH_ROWS = 10  # title lines above the header that we skip
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as csv reads them (str.splitlines knows more)
+MAX_BYTES = int(os.environ.get("MAPAPP_MAX_UPLOAD_MB", "50")) * 1024 * 1024
+MAX_ROWS = int(os.environ.get("MAPAPP_MAX_ROWS", "1000000"))
+MAX_UNZIPPED_BYTES = 20 * MAX_BYTES  # a workbook that inflates beyond this is a zip bomb
 DELIMITERS = (";", "\t", ",")
 DELIMITER_NAMES = {";": "semicolon", "\t": "tab", ",": "comma"}
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old .xls, or an encrypted .xlsx
@@ -39,6 +45,10 @@ HeaderTest = Callable[[list[str]], bool]
 def read_table(source: Path | bytes, filename: str, is_header: HeaderTest) -> RawTable:
     """Read CSV/TSV/XLSX bytes; ``is_header`` tells a header row from a title line."""
     data = source.read_bytes() if isinstance(source, Path) else source
+    if len(data) > MAX_BYTES:
+        raise UnreadableFileError(
+            f"{filename}: {len(data) / 1024 / 1024:.0f} MB is more than the "
+            f"{MAX_BYTES // 1024 // 1024} MB limit; split the file (by year or department)")
     if not data.strip():
         raise UnreadableFileError(f"{filename}: the file is empty")
     if data.startswith(OLE_MAGIC):
@@ -86,15 +96,14 @@ def _read_text(data: bytes, filename: str, is_header: HeaderTest) -> RawTable:
 
 
 def _sniff_delimiter(text: str) -> str:
-    """The separator that splits the first lines into the same, largest number of cells."""
-    lines = [line for line in text.splitlines()[:HEADER_SEARCH_ROWS + 5] if line.strip()]
+    """The separator that gives the first line the most cells, and most other lines as many."""
+    lines = [line for line in _LINE_BREAK.split(text)[:HEADER_SEARCH_ROWS + 5] if line.strip()]
     best, best_score = ",", (0, 0)
     for delimiter in DELIMITERS:
         widths = [len(r) for r in csv.reader(lines, delimiter=delimiter)]
-        if not widths:
+        if not widths or widths[0] < 2:
             continue
-        common = max(set(widths), key=widths.count)
-        score = (widths.count(common) if common > 1 else 0, common)
+        score = (widths[0], widths.count(widths[0]))
         if score > best_score:
             best, best_score = delimiter, score
     return best
@@ -105,7 +114,7 @@ def _split_header(records: list[list[object]], filename: str,
     for index, record in enumerate(records[:HEADER_SEARCH_ROWS]):
         header = [_cell_text(c) for c in record]
         if is_header(header):
-            return _table_after(header, records[index + 1:])
+            return _table_after(header, records[index + 1:], filename)
     raise UnreadableFileError(
         f"{filename}: no header row found in the first {HEADER_SEARCH_ROWS} rows. "
         "Expected columns such as ubigeo or Departamento/Provincia/Distrito, Año, "
@@ -113,7 +122,11 @@ def _split_header(records: list[list[object]], filename: str,
         "families_supported)")
 
 
-def _table_after(header: list[str], records: list[list[object]]) -> RawTable:
+def _table_after(header: list[str], records: list[list[object]], filename: str) -> RawTable:
+    if len(records) > MAX_ROWS:
+        raise UnreadableFileError(
+            f"{filename}: more than {MAX_ROWS:,} rows, the limit; split the file "
+            "(by year or department)")
     rows, blank = [], []
     for number, record in enumerate(records, start=1):
         cells = list(record)
@@ -131,6 +144,7 @@ def _cell_text(cell: object) -> str:
 def _read_xlsx(data: bytes, filename: str, is_header: HeaderTest) -> RawTable:
     import openpyxl  # only needed for workbooks
 
+    _check_zip(data, filename)
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -139,7 +153,11 @@ def _read_xlsx(data: bytes, filename: str, is_header: HeaderTest) -> RawTable:
         raise UnreadableFileError(f"{filename}: damaged .xlsx workbook ({exc})") from exc
     try:
         for sheet in book.worksheets:
-            records = [list(r) for r in sheet.iter_rows(values_only=True)]
+            records = []
+            for row in sheet.iter_rows(values_only=True):
+                records.append(list(row))
+                if len(records) > MAX_ROWS + HEADER_SEARCH_ROWS:
+                    break  # _table_after says the file is too long
             try:
                 table = _split_header(records, filename, is_header)
             except UnreadableFileError:
@@ -151,3 +169,18 @@ def _read_xlsx(data: bytes, filename: str, is_header: HeaderTest) -> RawTable:
     raise UnreadableFileError(
         f"{filename}: no sheet has a header row. Expected columns such as ubigeo or "
         "Departamento/Provincia/Distrito, Año, Indicador and Valor")
+
+
+def _check_zip(data: bytes, filename: str) -> None:
+    """Refuse a workbook that is not a zip, or that would inflate to a huge size."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            inflated = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UnreadableFileError(f"{filename}: not a readable .xlsx workbook ({exc}); "
+                                  "save it again from Excel, or as CSV") from exc
+    if inflated > MAX_UNZIPPED_BYTES:
+        raise UnreadableFileError(
+            f"{filename}: the workbook would unpack to {inflated / 1024 / 1024:,.0f} MB, more "
+            f"than the {MAX_UNZIPPED_BYTES // 1024 // 1024:,} MB allowed; it is damaged or "
+            "hostile. Save the data as CSV")

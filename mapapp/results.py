@@ -19,7 +19,7 @@ from mapapp import catalog, geo
 from mapapp.numbers import DecimalConvention, detect_decimal, other_reading, parse_number
 from mapapp.places import PlaceMatcher
 from mapapp.reader import DELIMITER_NAMES, RawTable, UnreadableFileError, read_table
-from mapapp.text import normalize_key
+from mapapp.text import ascii_digits, normalize_key
 
 MIN_YEAR = 2000
 TIDY_COLUMNS = ["row", "ubigeo", "level", "year", "value_chain", "indicator", "value"]
@@ -258,7 +258,7 @@ class _RowValidator:
         text = str(raw).strip().removesuffix(".0")
         if isinstance(raw, float) and raw.is_integer():
             text = str(int(raw))
-        if not text.isdigit():
+        if not ascii_digits(text):
             issues.append(RowIssue(row, column, f"year {raw!r} is not a whole year like 2021"))
             return None
         year = int(text)

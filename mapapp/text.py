@@ -20,6 +20,11 @@ def normalize_key(text: object) -> str:
     return _NON_ALNUM.sub(" ", ascii_only).strip()
 
 
+def ascii_digits(text: str) -> bool:
+    """Only 0-9: ``"¹".isdigit()`` is True, but it is no digit of a year or a code."""
+    return text.isascii() and text.isdigit()
+
+
 _LOWER_WORDS = {"de", "del", "la", "las", "los", "y", "el", "en"}
 
 

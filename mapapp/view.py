@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields, replace
 from mapapp import catalog, geo
 from mapapp.aggregate import Filters
 from mapapp.classify import K_RANGE, PALETTES, SCHEMES
+from mapapp.text import ascii_digits
 
 BASEMAPS = ("positron", "osm", "satellite", "none")
 MEASURES = ("value", "per_km2", "share")
@@ -133,7 +134,7 @@ def _flag(text: str) -> bool:
 
 
 def _years(text: str) -> tuple[int, int]:
-    match = re.fullmatch(r"(\d{4})(?:-(\d{4}))?", text)
+    match = re.fullmatch(r"(\d{4})(?:-(\d{4}))?", text, flags=re.ASCII)
     if not match:
         raise ValueError("write a year or a range like 2019-2021")
     start, end = int(match[1]), int(match[2] or match[1])
@@ -145,7 +146,7 @@ def _years(text: str) -> tuple[int, int]:
 def _codes(length: int):
     def parse(text: str) -> tuple[str, ...]:
         codes = tuple(dict.fromkeys(c.strip() for c in text.split(",") if c.strip()))
-        bad = [c for c in codes if not re.fullmatch(rf"\d{{{length}}}", c)]
+        bad = [c for c in codes if not re.fullmatch(rf"\d{{{length}}}", c, flags=re.ASCII)]
         if bad:
             raise ValueError(f"{', '.join(bad)} is not a {length}-digit ubigeo")
         return codes
@@ -165,7 +166,7 @@ def _province(text: str) -> str:
 
 
 def _k(text: str) -> int:
-    if not text.isdigit() or int(text) not in K_RANGE:
+    if not ascii_digits(text) or int(text) not in K_RANGE:
         raise ValueError(f"use {K_RANGE.start} to {K_RANGE.stop - 1}")
     return int(text)
 

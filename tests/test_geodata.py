@@ -119,7 +119,7 @@ def test_build_reproduces_the_committed_geodata_and_reports_defects(tmp_path, ca
     from mapapp.build_geodata import build_geodata
 
     shutil.copytree(ROOT / "geodata/tables", tmp_path / "tables")
-    build_geodata(SHARED_SOURCES, tmp_path)
+    build_geodata(SHARED_SOURCES, tmp_path, tmp_path / "static")
     report = (tmp_path / "BUILD_REPORT.md").read_text()
     for defect in ("8 districts have no geometry", "0510, 2001", "INEI 2007"):
         assert defect in report and defect in capsys.readouterr().out + report
@@ -130,3 +130,7 @@ def test_build_reproduces_the_committed_geodata_and_reports_defects(tmp_path, ca
                                       pd.DataFrame(committed.drop(columns="geometry")))
         assert list(built.geometry.to_wkb()) == list(committed.geometry.to_wkb())
     assert report == (ROOT / "geodata/BUILD_REPORT.md").read_text()
+    for name in ("department", "province", "district", "context"):
+        assert (tmp_path / "static" / f"{name}.json").read_bytes() == \
+            (geo.STATIC_GEO_DIR / f"{name}.json").read_bytes()
+    assert (tmp_path / "manifest.json").read_text() == (ROOT / "geodata/manifest.json").read_text()

@@ -117,6 +117,15 @@
     places.on("mouseout", function (e) {
       e.layer.setStyle(handle.styleOf(e.layer.feature.properties.ubigeo));
     });
+    // One tooltip for the whole layer, reading the current view's values: a new view
+    // changes data, not 1,800 tooltips.
+    places.bindTooltip(function (layer) {
+      return tooltip(handle.aliases, handle.textsOf(layer.feature.properties));
+    }, {sticky: true});
+    handle.aliases = []; handle.texts = {}; handle.noDataText = "";
+    handle.textsOf = function (props) {
+      return [props.name].concat(handle.texts[props.ubigeo] || [handle.noDataText, "–", "–"]);
+    };
     handle.styleOf = function (code) {
       var index = handle.classOf[code];
       return index === undefined ? handle.defaultStyle : handle.palette[index];
@@ -135,18 +144,15 @@
     handle.palette = data.palette;
     handle.classOf = data.classOf;
     handle.defaultStyle = data.noData;
-    function texts(props) {
-      return [props.name].concat(data.texts[props.ubigeo] || [data.noDataText, "–", "–"]);
-    }
+    handle.aliases = data.aliases;
+    handle.texts = data.texts;
+    handle.noDataText = data.noDataText;
     return handle.ready.then(function () {
       var names = {};
       handle.places.eachLayer(function (layer) {
         var props = layer.feature.properties;
         names[props.ubigeo] = props;
         layer.setStyle(handle.styleOf(props.ubigeo));
-        layer.unbindTooltip();
-        layer.bindTooltip(function () { return tooltip(data.aliases, texts(props)); },
-                          {sticky: true});
       });
       data.circles.forEach(function (c) {
         var marker = L.circleMarker([c[0], c[1]], {
@@ -154,7 +160,7 @@
         });
         marker.feature = {type: "Feature", properties: {ubigeo: c[3]}};
         marker.bindTooltip(function () {
-          return tooltip(data.aliases, texts(names[c[3]] || {ubigeo: c[3], name: c[3]}));
+          return tooltip(data.aliases, handle.textsOf(names[c[3]] || {ubigeo: c[3], name: c[3]}));
         }, {sticky: true});
         marker.addTo(group);
       });
