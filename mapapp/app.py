@@ -16,8 +16,8 @@ from mapapp.classify import K_RANGE, PALETTES, SCHEMES
 from mapapp.datasets import Dataset, Upload, demo_dataset, with_localities, with_results
 from mapapp.demo import DEMO_LABEL
 from mapapp.export import FORMATS, MIME, csv_bytes, export_view, file_name
-from mapapp.fmt import escape_markdown, format_number, format_share, format_value
-from mapapp.i18n import QUALIFIER, t
+from mapapp.fmt import escape_markdown, format_number
+from mapapp.i18n import t
 from mapapp.layer import (
     MapLayer,
     build_layer,
@@ -28,7 +28,7 @@ from mapapp.layer import (
     tooltip_rows,
 )
 from mapapp.maps import base_map, style_data, style_group
-from mapapp.summary import KPI, goal_kpis
+from mapapp.summary import KPI, describe_kpi, goal_kpis
 from mapapp.templates import template
 from mapapp.text import ascii_digits
 from mapapp.view import BASEMAPS, MEASURES, View
@@ -303,20 +303,7 @@ def goals_panel(dataset: Dataset, view: View) -> None:
 
 
 def kpi_line(kpi: KPI, lang: Lang) -> None:
-    ind = catalog.INDICATORS[kpi.indicator]
-    label = ind.label[lang]
-    if kpi.value_chain:
-        label += f" ({catalog.VALUE_CHAINS[kpi.value_chain].label[lang]})"
-    unit = ind.unit[lang]
-    figure = QUALIFIER[kpi.figure.qualifier] + format_value(kpi.figure.value, unit, lang)
-    if kpi.value is None:
-        st.markdown(f"{label}: {t('no_data', lang)} — {t('fact_sheet', lang)}: {figure}")
-        return
-    if kpi.share_of_figure is not None:
-        share = f" — {format_share(kpi.share_of_figure, lang)} {t('of_figure', lang)} {figure}"
-    else:
-        share = f" — {t('fact_sheet', lang)}: {figure}"
-    st.markdown(f"{label}: **{format_value(kpi.value, unit, lang)}**{share}")
+    st.markdown(describe_kpi(kpi, lang, emphasis=lambda text: f"**{text}**"))
 
 
 def source_line(lang: Lang, demo: bool) -> None:

@@ -14,7 +14,7 @@ from mapapp import catalog, geo
 from mapapp.numbers import detect_decimal, parse_number
 from mapapp.places import PlaceMatcher
 from mapapp.reader import DELIMITER_NAMES, RawTable, read_table
-from mapapp.results import MIN_YEAR, RowIssue, default_matcher
+from mapapp.results import MIN_YEAR, RowIssue, RowReport, default_matcher
 from mapapp.text import ascii_digits, normalize_key
 
 COLUMNS = ["name", "ubigeo", "lat", "lon", "year", "connection_type"]
@@ -35,21 +35,8 @@ PERU_BOUNDS = (-81.5, -18.5, -68.5, 0.1)  # lon/lat box around Peru
 
 
 @dataclass
-class LocalityReport:
-    valid: pd.DataFrame
-    rejected: pd.DataFrame
-    errors: list[RowIssue]
-    warnings: list[RowIssue]
-    rows_total: int
+class LocalityReport(RowReport):
     info: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def rows_rejected(self) -> int:
-        return len(self.rejected)
-
-    @property
-    def rows_valid(self) -> int:
-        return self.rows_total - self.rows_rejected
 
 
 def _columns(header: list[str]) -> dict[str, int]:

@@ -10,10 +10,9 @@ import io
 import pandas as pd
 
 from mapapp import catalog, geo
-from mapapp.fmt import format_share, format_value
-from mapapp.i18n import QUALIFIER, t
+from mapapp.i18n import t
 from mapapp.layer import subtitle, title
-from mapapp.summary import goal_kpis
+from mapapp.summary import describe_kpi, goal_kpis
 from mapapp.view import View
 
 SLIDE_W_IN, SLIDE_H_IN = 13.333, 7.5  # 16:9
@@ -75,23 +74,9 @@ def _goals_slide(deck, results: pd.DataFrame, view: View, notes: str, demo: bool
             kpis += goal_kpis(results, None, view.filters)
         for kpi in kpis:
             paragraph = box.add_paragraph()
-            paragraph.text = _kpi_text(kpi, lang)
+            paragraph.text = describe_kpi(kpi, lang)
             paragraph.runs[0].font.size = Pt(13)
     _footer(slide, _data_line(lang, demo), notes)
-
-
-def _kpi_text(kpi, lang: catalog.Lang) -> str:
-    ind = catalog.INDICATORS[kpi.indicator]
-    label = ind.label[lang]
-    if kpi.value_chain:
-        label += f" ({catalog.VALUE_CHAINS[kpi.value_chain].label[lang]})"
-    unit = ind.unit[lang]
-    figure = QUALIFIER[kpi.figure.qualifier] + format_value(kpi.figure.value, unit, lang)
-    value = format_value(kpi.value, unit, lang)
-    if kpi.share_of_figure is None:
-        return f"{label}: {value} ({t('fact_sheet', lang)}: {figure})"
-    return f"{label}: {value} — {format_share(kpi.share_of_figure, lang)} " \
-           f"{t('of_figure', lang)} {figure}"
 
 
 def _map_slide(deck, view: View, png: bytes, notes: str,

@@ -79,14 +79,14 @@ class Schema:
 
 
 @dataclass
-class ValidationReport:
+class RowReport:
+    """Where every input row ended: ``valid`` records, or ``rejected`` with reasons."""
+
     valid: pd.DataFrame
     rejected: pd.DataFrame  # the rejected input rows as read, with row and reasons
     errors: list[RowIssue]
     warnings: list[RowIssue]
     rows_total: int
-    totals: dict[str, dict[str, float]]
-    info: dict[str, str] = field(default_factory=dict)
 
     @property
     def rows_rejected(self) -> int:
@@ -95,6 +95,12 @@ class ValidationReport:
     @property
     def rows_valid(self) -> int:
         return self.rows_total - self.rows_rejected
+
+
+@dataclass
+class ValidationReport(RowReport):
+    totals: dict[str, dict[str, float]] = field(default_factory=dict)
+    info: dict[str, str] = field(default_factory=dict)
 
     def to_json_dict(self) -> dict:
         """The shape of ``python -m mapapp validate --json`` (DESIGN's CLI contract)."""

@@ -8,6 +8,8 @@ import pandas as pd
 
 from mapapp import catalog
 from mapapp.aggregate import Filters, national_value
+from mapapp.fmt import format_share, format_value
+from mapapp.i18n import QUALIFIER, t
 
 
 @dataclass(frozen=True)
@@ -38,3 +40,20 @@ def goal_kpis(results: pd.DataFrame, goal: int | None, filters: Filters = Filter
             kpis.append(KPI(ind.id, figure.value_chain,
                             national_value(results, ind.id, narrowed), figure))
     return kpis
+
+
+def describe_kpi(kpi: KPI, lang: catalog.Lang, emphasis=lambda text: text) -> str:
+    """``Familias apoyadas: 33.159 familias — 38,0 % de ≈ 87.200 familias``."""
+    ind = catalog.INDICATORS[kpi.indicator]
+    label = ind.label[lang]
+    if kpi.value_chain:
+        label += f" ({catalog.VALUE_CHAINS[kpi.value_chain].label[lang]})"
+    unit = ind.unit[lang]
+    figure = QUALIFIER[kpi.figure.qualifier] + format_value(kpi.figure.value, unit, lang)
+    if kpi.value is None:
+        return f"{label}: {t('no_data', lang)} — {t('fact_sheet', lang)}: {figure}"
+    value = emphasis(format_value(kpi.value, unit, lang))
+    if kpi.share_of_figure is None:
+        return f"{label}: {value} — {t('fact_sheet', lang)}: {figure}"
+    return (f"{label}: {value} — {format_share(kpi.share_of_figure, lang)} "
+            f"{t('of_figure', lang)} {figure}")
