@@ -50,7 +50,23 @@ async def wait_legend(page, text: str) -> None:
     raise TimeoutError(f"legend never showed {text!r}")
 
 
-async def session(number: int, browser, url: str, stop_at: float, latencies: list[float],
+class Window:
+    """The 60 s of changes start once every session has its map."""
+
+    def __init__(self, sessions: int, seconds: float) -> None:
+        self.waiting = sessions
+        self.seconds = seconds
+        self.stop_at = 0.0
+        self.open = asyncio.Event()
+
+    def ready(self) -> None:
+        self.waiting -= 1
+        if self.waiting == 0:
+            self.stop_at = time.monotonic() + self.seconds
+            self.open.set()
+
+
+async def session(number: int, browser, url: str, window: Window, latencies: list[float],
                   errors: list[str], level: str) -> None:
     context = await browser.new_context(viewport={"width": 1300, "height": 900})
     page = await context.new_page()
@@ -58,11 +74,15 @@ async def session(number: int, browser, url: str, stop_at: float, latencies: lis
     await page.route("**/*", lambda route: route.continue_()
                      if route.request.url.startswith(("http://127.0.0.1", "ws://127.0.0.1"))
                      else route.abort())
+    loaded = False
     try:
-        await page.goto(f"{url}/?level={level}&basemap=none&localities=0", timeout=120_000)
+        await page.goto(f"{url}/?level={level}&basemap=none&localities=0", timeout=180_000)
         await wait_legend(page, "Familias apoyadas")
+        loaded = True
+        window.ready()
+        await window.open.wait()
         turn = 0
-        while time.monotonic() < stop_at:
+        while time.monotonic() < window.stop_at:
             option, expected = CHOICES[turn % len(CHOICES)]
             turn += 1
             start_time = time.perf_counter()
@@ -74,6 +94,8 @@ async def session(number: int, browser, url: str, stop_at: float, latencies: lis
                 errors.append(f"session {number}: the page shows an exception")
     except Exception as exc:  # every failure is a counted error, the run goes on
         errors.append(f"session {number}: {type(exc).__name__}: {exc}")
+        if not loaded:
+            window.ready()
     finally:
         await context.close()
 
@@ -87,13 +109,13 @@ async def run(sessions: int, seconds: float, level: str) -> dict:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             warm: list[float] = []
-            await session(0, browser, url, time.monotonic() + 5, warm, [], level)
+            await session(0, browser, url, Window(1, 5), warm, [], level)
             await asyncio.sleep(2)
             baseline = rss_mb(process.pid)
             latencies: list[float] = []
             errors: list[str] = []
-            stop_at = time.monotonic() + seconds
-            tasks = [asyncio.create_task(session(i + 1, browser, url, stop_at, latencies,
+            window = Window(sessions, seconds)
+            tasks = [asyncio.create_task(session(i + 1, browser, url, window, latencies,
                                                  errors, level)) for i in range(sessions)]
             while not all(task.done() for task in tasks):
                 peak = max(peak, rss_mb(process.pid))
@@ -116,10 +138,13 @@ def main() -> int:
     parser.add_argument("--level", default="department")
     args = parser.parse_args()
     result = asyncio.run(run(args.sessions, args.seconds, args.level))
+    def seconds(value: float | None) -> str:
+        return "–" if value is None else f"{value:.2f} s"
+
     text = (f"{result['sessions']} sessions changing the indicator for {result['seconds']:.0f} s "
             f"({result['level']} level), one server, {time.strftime('%Y-%m-%d')}: "
             f"{result['changes']} changes, {len(result['errors'])} errors; latency of a change "
-            f"p50 {result['p50']:.2f} s, p95 {result['p95']:.2f} s; server memory "
+            f"p50 {seconds(result['p50'])}, p95 {seconds(result['p95'])}; server memory "
             f"{result['baseline']:.0f} MB before, {result['peak']:.0f} MB at the peak, "
             f"{result['after']:.0f} MB 20 s after the sessions closed.")
     print(text)

@@ -43,3 +43,9 @@ def test_every_column_has_its_first_alias_documented(column):
 @pytest.mark.parametrize("parameter", URL_PARAMETERS)
 def test_every_url_parameter_is_documented(parameter):
     assert f"`{parameter}`" in README.split("### Links reproduce the view", 1)[1]
+
+
+@pytest.mark.parametrize("figures", ["bench/results.md", "bench/loadtest.md"])
+def test_readme_shows_the_latest_measured_figures(figures):
+    text = (ROOT / figures).read_text().strip()
+    assert text and text in README

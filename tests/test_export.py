@@ -153,3 +153,20 @@ def test_every_format_exports_user_data_without_demo_label(fmt):
                             if s.has_text_frame)
         assert "demostración" not in all_text and catalog.SOURCE_DOCUMENT["es"] in " ".join(
             slide.notes_slide.notes_text_frame.text for slide in deck.slides)
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_templates_validate_as_they_are(lang, fmt):
+    from mapapp.localities import read_localities
+    from mapapp.results import read_results
+    from mapapp.templates import RESULTS_HEADERS, template
+
+    results = read_results(template("results", lang, fmt), f"template.{fmt}")
+    assert results.rows_total == 3 and results.rows_rejected == 0 and results.warnings == []
+    assert results.info["layout"] == "long"
+    localities = read_localities(template("localities", lang, fmt), f"localities.{fmt}")
+    assert localities.rows_total == 2 and localities.rows_rejected == 0
+    first_row = template("results", lang, fmt)
+    if fmt == "csv":
+        assert first_row.decode("utf-8-sig").startswith(",".join(RESULTS_HEADERS[lang]))
