@@ -30,6 +30,8 @@ def build_deck(results: pd.DataFrame, view: View, maps: list[tuple[View, bytes]]
     first = deck.slides.add_slide(deck.slide_layouts[0])
     first.shapes.title.text = t("title", lang)
     first.placeholders[1].text = f"{t('subtitle', lang)}\n{_data_line(lang, demo)}"
+    for shape in first.placeholders:
+        _full_width(shape)
     first.notes_slide.notes_text_frame.text = notes
     _goals_slide(deck, results, view, notes, demo)
     for one, png in maps:
@@ -61,6 +63,7 @@ def _goals_slide(deck, results: pd.DataFrame, view: View, notes: str, demo: bool
     lang = view.lang
     slide = deck.slides.add_slide(deck.slide_layouts[5])
     slide.shapes.title.text = t("goals", lang)
+    _full_width(slide.shapes.title)
     width = (SLIDE_W_IN - 1.0) / 3
     for i, goal in enumerate(catalog.GOALS):
         box = slide.shapes.add_textbox(Inches(0.5 + i * width), Inches(1.6), Inches(width - 0.2),
@@ -69,13 +72,20 @@ def _goals_slide(deck, results: pd.DataFrame, view: View, notes: str, demo: bool
         box.text = f"{t('goal', lang)} {goal.number}. {goal.title[lang]}"
         box.paragraphs[0].runs[0].font.bold = True
         box.paragraphs[0].runs[0].font.size = Pt(18)
-        kpis = goal_kpis(results, goal.number, view.filters)
-        if goal.number == 3:
-            kpis += goal_kpis(results, None, view.filters)
-        for kpi in kpis:
+        for kpi in goal_kpis(results, goal.number, view.filters):
             paragraph = box.add_paragraph()
             paragraph.text = describe_kpi(kpi, lang)
-            paragraph.runs[0].font.size = Pt(13)
+            paragraph.runs[0].font.size = Pt(12)
+        if goal.number == 1:  # the shortest column also holds the headline results
+            heading = box.add_paragraph()
+            heading.text = t("headline", lang)
+            heading.runs[0].font.bold = True
+            heading.runs[0].font.size = Pt(18)
+            heading.space_before = Pt(18)
+            for kpi in goal_kpis(results, None, view.filters):
+                paragraph = box.add_paragraph()
+                paragraph.text = describe_kpi(kpi, lang)
+                paragraph.runs[0].font.size = Pt(12)
     _footer(slide, _data_line(lang, demo), notes)
 
 
@@ -87,6 +97,15 @@ def _map_slide(deck, view: View, png: bytes, notes: str,
     slide.shapes.add_picture(io.BytesIO(png), Inches(0), Inches(0), width=Inches(SLIDE_W_IN))
     slide.notes_slide.notes_text_frame.text = (
         f"{title(view)} — {subtitle(view, years_in_data)}\n{notes}")
+
+
+def _full_width(shape) -> None:
+    """The default layouts are laid out for 4:3; stretch a placeholder across 16:9."""
+    from pptx.util import Inches
+
+    top, height = shape.top, shape.height  # inherited from the layout until set
+    shape.left, shape.width = Inches(0.5), Inches(SLIDE_W_IN - 1.0)
+    shape.top, shape.height = top, height
 
 
 def _footer(slide, text: str, notes: str) -> None:
