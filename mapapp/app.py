@@ -109,10 +109,6 @@ def _clamp_years(years: tuple[int, int], bounds: tuple[int, int]) -> tuple[int, 
     return low, high
 
 
-def go_to(view: View, years_in_data: tuple[int, int]) -> None:
-    apply_view(view, years_in_data)
-
-
 def on_map_click(map_key: str, years_in_data: tuple[int, int]) -> None:
     """Drill down into the clicked place."""
     clicked = (st.session_state.get(map_key) or {}).get("last_active_drawing") or {}
@@ -229,7 +225,7 @@ def presentation(view: View, layer: MapLayer, dataset: Dataset) -> None:
     caption = subtitle(view, dataset.years)
     st.caption(f"{caption} · {DEMO_LABEL[lang]}" if dataset.demo else caption)
     show_map(view, layer, dataset)
-    st.button(t("exit_present", lang), on_click=go_to,
+    st.button(t("exit_present", lang), on_click=apply_view,
               args=(replace(view, present=False), dataset.years))
 
 
@@ -240,7 +236,7 @@ def breadcrumb(view: View, years_in_data: tuple[int, int]) -> None:
         label = t("peru", view.lang) if code is None else (geo.place_name(code) or code)
         current = i == len(crumbs) - 1 and target == view
         row.button(f"› {label}" if i else label, key=f"crumb-{code}", disabled=current,
-                   on_click=go_to, args=(target, years_in_data), type="tertiary")
+                   on_click=apply_view, args=(target, years_in_data), type="tertiary")
     if view.level != "district":
         row.caption(t("click_hint", view.lang))
 

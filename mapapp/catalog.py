@@ -45,12 +45,6 @@ class Indicator:
     def is_percentage(self) -> bool:
         return self.unit["en"] == "%"
 
-    def national_figure(self, value_chain: str | None = None) -> NationalFigure | None:
-        for figure in self.figures:
-            if figure.value_chain == value_chain:
-                return figure
-        return None
-
     def national_total(self) -> float:
         """Sum of the figures, the value a demo dataset totals to (N for "> N", "≈ N")."""
         return sum(figure.value for figure in self.figures)

@@ -55,28 +55,25 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def with_results(current: Dataset, data: bytes, filename: str) -> Upload:
-    """The user's results replace the demo's (and the demo's localities with them)."""
+def _upload(read, data: bytes, filename: str, make) -> Upload:
+    """Read a file; ``make(report)`` builds the new dataset when any row is valid."""
     try:
-        report = read_results(data, filename)
+        report = read(data, filename)
     except UnreadableFileError as exc:
         return Upload(None, None, str(exc))
-    if report.rows_valid == 0:
-        return Upload(None, report, None)
-    keep_localities = current.localities if not current.localities_demo else None
-    dataset = Dataset(f"r{_digest(data)}-{current.key if keep_localities is not None else ''}",
-                      report.valid, keep_localities, False, current.localities_demo,
-                      filename)
-    return Upload(dataset, report, None)
+    return Upload(make(report) if report.rows_valid else None, report, None)
+
+
+def with_results(current: Dataset, data: bytes, filename: str) -> Upload:
+    """The user's results replace the demo's (and the demo's localities with them)."""
+    keep = current.localities if not current.localities_demo else None
+    key = f"r{_digest(data)}-{current.key if keep is not None else ''}"
+    return _upload(read_results, data, filename, lambda report: Dataset(
+        key, report.valid, keep, False, current.localities_demo, filename))
 
 
 def with_localities(current: Dataset, data: bytes, filename: str) -> Upload:
-    try:
-        report = read_localities(data, filename)
-    except UnreadableFileError as exc:
-        return Upload(None, None, str(exc))
-    if report.rows_valid == 0:
-        return Upload(None, report, None)
-    dataset = replace(current, key=f"{current.key}-l{_digest(data)}",
-                      localities=report.valid.drop(columns="row"), localities_demo=False)
-    return Upload(dataset, report, None)
+    """The user's localities replace the demo's; the results stay as they are."""
+    return _upload(read_localities, data, filename, lambda report: replace(
+        current, key=f"{current.key}-l{_digest(data)}",
+        localities=report.valid.drop(columns="row"), localities_demo=False))
