@@ -59,4 +59,4 @@ def encode_layer(frame, key: str = "ubigeo", name: str | None = "name") -> dict:
 
 
 def dumps(layer: dict) -> str:
-    return json.dumps(layer, separators=(",", ":"))
+    return json.dumps(layer, separators=(",", ":"), allow_nan=False)

@@ -15,12 +15,13 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from functools import lru_cache
 
 import folium
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
@@ -78,7 +79,39 @@ PRESENT_CSS = """
 """
 
 
-class HtmlControl(MacroElement):
+class Literal(Element):
+    """Text that goes into the page as it is: never compiled or rendered as Jinja."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
+
+
+class LiteralMacroElement(MacroElement):
+    """A MacroElement without branca's second template pass.
+
+    ``MacroElement.render`` wraps each macro's output in ``Element(output)``, which
+    compiles that output as a new Jinja template and renders it again: any ``{{ }}``
+    in data inside the output would run on the server. Our macros' output is final,
+    so it goes into the page as ``Literal`` text. Every element we build with data
+    in it derives from this class (tests/test_templates.py checks the whole tree).
+    """
+
+    def render(self, **kwargs) -> None:
+        figure = self.get_root()
+        for part in ("header", "html", "script"):
+            macro = self._template.module.__dict__.get(part)
+            if macro is not None:
+                getattr(figure, part).add_child(Literal(macro(self, kwargs)),
+                                                name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+class HtmlControl(LiteralMacroElement):
     """A Leaflet control whose content is HTML we built (and escaped) ourselves."""
 
     _template = Template("""
@@ -102,7 +135,7 @@ var {{ this.get_name() }} = L.control({position: {{ this.position_json }}});
         self.css_class_json = script_json(css_class)
 
 
-class PlacesBase(JSCSSMixin, MacroElement):
+class PlacesBase(JSCSSMixin, LiteralMacroElement):
     """The shapes: ``window.mapappBase = mapapp.base(map, config)``."""
 
     _template = Template("""
@@ -125,7 +158,7 @@ window.mapappBase = mapapp.base({{ this._parent.get_name() }}, {{ this.config_js
              f"{asset_base}/vendor/leaflet.markercluster/MarkerCluster.Default.css")]
 
 
-class PlacesStyle(MacroElement):
+class PlacesStyle(LiteralMacroElement):
     """What the view shows on the shapes: ``mapappBase.apply(group, data)``."""
 
     _template = Template("""
@@ -140,10 +173,17 @@ window.mapappBase.apply({{ this._parent.get_name() }}, {{ this.data_json }});
         self.data_json = script_json(data)
 
 
+# Inside JSON strings, characters that an HTML parser or a template engine reads are
+# written as \u escapes: the browser's JSON/JS reads the same text, while no "</script>",
+# "{{" or "{%" is left for HTML or Jinja (folium, streamlit-folium) to act on.
+_STRING_ESCAPES = str.maketrans({c: f"\\u{ord(c):04x}" for c in "<>&{}"})
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
 def script_json(value: object) -> str:
-    """JSON that is safe inside a <script> element."""
-    return (json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+    """Strict JSON that is safe inside a <script> element and inside a Jinja template."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _JSON_STRING.sub(lambda m: m.group().translate(_STRING_ESCAPES), text)
 
 
 def build_map(layer: MapLayer, localities: pd.DataFrame | None = None, *, demo: bool,
@@ -195,6 +235,8 @@ def _bounds(level: str, areas: tuple[str, ...]) -> tuple[float, float, float, fl
     if areas:
         places = places[within_areas(places["ubigeo"], areas)]
     west, south, east, north = places.geometry.dropna().total_bounds
+    if not all(map(math.isfinite, (west, south, east, north))):  # nothing drawn: all Peru
+        return _bounds("department", ())
     return south, west, north, east
 
 

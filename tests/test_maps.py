@@ -154,3 +154,13 @@ def test_district_payload_stays_within_budget():
     """What one indicator change sends at district level, all of Peru (bytes budget)."""
     data = json.dumps(data_for(level="district"), ensure_ascii=False).encode()
     assert len(data) < 60_000  # the demo: 40 kB; the naive page resends 2.6 MB of shapes
+
+
+def test_a_selection_without_shapes_still_frames_peru():
+    """A view whose areas have no shapes (a guard in View.from_query keeps links out of
+    here) must not give Leaflet NaN bounds: the map frames the whole country."""
+    from mapapp.maps import _bounds
+
+    south, west, north, east = _bounds("district", ("0000",))
+    assert (south, west, north, east) == _bounds("department", ())
+    assert -19 < south < north < 1 and -82 < west < east < -68

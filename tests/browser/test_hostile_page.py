@@ -1,9 +1,11 @@
-"""Names from files stay text in the browser: no dialog, no script, the literal shows."""
+"""Names from files stay text in the browser: no dialog, no script, no template, the
+literal shows."""
 
 from test_page import wait_for
 
 IMG = "<img src=x onerror=alert(1)>"
 SCRIPT = "<script>alert(2)</script>"
+JINJA = "X{{7*7}}X{% broken"  # evaluated by branca before the fix (tests/test_templates.py)
 
 
 def test_hostile_names_show_as_text_and_run_nothing(offline):
@@ -24,7 +26,7 @@ def test_hostile_names_show_as_text_and_run_nothing(offline):
     assert success.inner_text().endswith(f"{IMG}.csv")
     view.page.wait_for_timeout(1500)  # let the rerun settle before the next upload
     localities = ("name,lat,lon,year,connection_type\n"
-                  f"\"{SCRIPT}{IMG}\",-8.4,-76.4,2021,fixed\n").encode()
+                  f"\"{SCRIPT}{IMG}{JINJA}\",-8.4,-76.4,2021,fixed\n").encode()
     uploads.nth(1).set_input_files(files=[{"name": "loc.csv", "mimeType": "text/csv",
                                            "buffer": localities}])
     wait_for(view.page, lambda: view.map_frame().locator(".locality").count() == 1)
@@ -32,7 +34,7 @@ def test_hostile_names_show_as_text_and_run_nothing(offline):
     frame.locator(".locality").dispatch_event("click")  # Leaflet opens the popup on click
     popup = frame.locator(".locality-popup")
     popup.wait_for(timeout=10_000)
-    assert popup.inner_text().startswith(SCRIPT + IMG)
+    assert popup.inner_text().startswith(SCRIPT + IMG + JINJA)
     assert popup.locator("img, script").count() == 0
     view.page.wait_for_timeout(1000)
     view.screenshot("hostile-names")
