@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
-import shutil
+import io
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ import pandas as pd
 import shapely
 
 from mapapp import compact, geo
+from mapapp.output import strict_json, write_atomic
 from mapapp.text import spanish_title
 
 INEI_DIR = "peru-inei-2007"
@@ -61,26 +61,33 @@ def build_geodata(source_dir: Path, out_dir: Path = geo.GEODATA_DIR,
     for detail, (tolerance, grid) in DETAILS.items():
         districts = _district_layer(districts_src, names, tolerance, grid)
         for level, layer in _all_levels(districts, names).items():
-            layer.to_parquet(geo.boundary_path(level, detail, out_dir), index=False)
+            _write_parquet(layer, geo.boundary_path(level, detail, out_dir))
         context = _context_layer(source_dir / NATURAL_EARTH_DIR / CONTEXT_SOURCE[detail])
-        context.to_parquet(geo.context_path(detail, out_dir), index=False)
+        _write_parquet(context, geo.context_path(detail, out_dir))
     _report_holes(out_dir, report)
 
     capitals = _capitals(inei / "peru_capital_provincia.geojson", out_dir, report)
-    capitals.to_parquet(out_dir / geo.CAPITALS_FILE, index=False)
+    _write_parquet(capitals, out_dir / geo.CAPITALS_FILE)
     _check_amazon_scope(out_dir, report)
     _copy_licences(source_dir, out_dir)
     manifest = {"edition": geo.EDITION, "levels": {
         level: len(gpd.read_parquet(geo.boundary_path(level, "screen", out_dir)))
         for level in geo.LEVELS
     }, "browser_files": _write_browser_files(out_dir, static_dir)}
-    (out_dir / geo.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
-    (out_dir / "BUILD_REPORT.md").write_text(
+    write_atomic(out_dir / geo.MANIFEST_FILE, (strict_json(manifest, indent=2) + "\n").encode())
+    write_atomic(out_dir / "BUILD_REPORT.md", (
         "# Build report\n\nWritten by `python -m mapapp build-geodata`. "
         "Defects of the source and how the build handled them.\n\n"
         + "\n".join(f"- {line}" for line in report.lines) + "\n"
-    )
+    ).encode())
     return report
+
+
+def _write_parquet(frame: gpd.GeoDataFrame, path: Path) -> None:
+    """All or nothing: the app must never read a half-written layer."""
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    write_atomic(path, buffer.getvalue())
 
 
 def _read_source(path: Path) -> gpd.GeoDataFrame:
@@ -208,7 +215,7 @@ def _write_browser_files(out_dir: Path, static_dir: Path) -> dict[str, str]:
     for name, frame in layers.items():
         text = compact.dumps(compact.encode_layer(frame, name=None if name == "context"
                                                   else "name"))
-        (static_dir / f"{name}.json").write_text(text)
+        write_atomic(static_dir / f"{name}.json", text.encode())
         hashes[name] = hashlib.sha256(text.encode()).hexdigest()[:12]
     return hashes
 
@@ -294,6 +301,7 @@ def _check_amazon_scope(out_dir: Path, report: BuildReport) -> None:
 def _copy_licences(source_dir: Path, out_dir: Path) -> None:
     licences = out_dir / "licences"
     licences.mkdir(exist_ok=True)
-    shutil.copyfile(source_dir / INEI_DIR / "LICENSE", licences / "INEI-boundaries-MPL-2.0.txt")
-    shutil.copyfile(source_dir / NATURAL_EARTH_DIR / "LICENSE",
-                    licences / "world-atlas-ISC.txt")
+    write_atomic(licences / "INEI-boundaries-MPL-2.0.txt",
+                 (source_dir / INEI_DIR / "LICENSE").read_bytes())
+    write_atomic(licences / "world-atlas-ISC.txt",
+                 (source_dir / NATURAL_EARTH_DIR / "LICENSE").read_bytes())

@@ -1,35 +1,130 @@
-"""Command line: ``python -m mapapp validate|export|build-geodata|build-demo``."""
+"""Command line: ``python -m mapapp validate|export|build-geodata|build-demo``.
+
+Exit codes (DESIGN's contract): 0 done; 1 done, but some rows were rejected (validate);
+2 not done: an unreadable file or unknown schema, a bad option value, missing or damaged
+geodata, an output that cannot be written, or an unexpected error (also, quietly, when the
+reader of stdout leaves early, as `| head` does); 130 interrupted (Ctrl-C).
+A failure is one "error: ..." line on standard error, never a traceback; --debug (before
+or after the command) adds the traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
+import errno
+import os
 import sys
+import traceback
 from pathlib import Path
 
-EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
+EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
+DEBUG_HINT = "run again with --debug for the traceback"
+
+
+class CliError(Exception):
+    """A failure the user can fix; the message says how (exit 2)."""
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mapapp", description=__doc__)
+    args = argparse.Namespace()
+    try:
+        args = _parser().parse_args(argv)
+        return _COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `validate --json FILE | head`: the reader has left, stay quiet
+        _silence_stdout()
+        return EXIT_UNREADABLE
+    except Exception as exc:  # the one place where any failure becomes a message
+        return _fail(_message(exc), args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    # --debug on both levels; SUPPRESS keeps a subcommand from resetting the global one.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="on failure, also print the traceback")
+    parser = argparse.ArgumentParser(prog="python -m mapapp", description=__doc__,
+                                     parents=[common],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    validate = commands.add_parser("validate", help="check a results file (CSV or XLSX)")
+    validate = commands.add_parser("validate", parents=[common],
+                                   help="check a results file (CSV or XLSX)")
     validate.add_argument("file", type=Path)
     validate.add_argument("--json", action="store_true", help="print one JSON object")
-    build = commands.add_parser("build-geodata", help="build geodata/ from source boundaries")
+    build = commands.add_parser("build-geodata", parents=[common],
+                                help="build geodata/ from source boundaries")
     build.add_argument("source_dir", type=Path)
-    commands.add_parser("build-demo", help="write the seeded demo dataset into geodata/demo")
-    _export_parser(commands)
-    args = parser.parse_args(argv)
-    return {"validate": _validate, "build-geodata": _build_geodata,
-            "build-demo": _build_demo, "export": _export}[args.command](args)
+    commands.add_parser("build-demo", parents=[common],
+                        help="write the seeded demo dataset into geodata/demo")
+    _export_parser(commands, common)
+    return parser
 
 
-def _export_parser(commands) -> None:
+def _message(exc: Exception) -> str:
+    """One line saying what went wrong and, where we know it, how to fix it."""
+    from mapapp.geo import GeodataError
+    from mapapp.reader import UnreadableFileError
+
+    if isinstance(exc, (CliError, UnreadableFileError)):
+        return str(exc)
+    if isinstance(exc, GeodataError):
+        return f"{exc} (or: make geodata)"
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror}{_disk_hint(exc)}"
+    first_line = next(iter(str(exc).splitlines()), "")[:300]
+    return f"{type(exc).__name__}: {first_line}; {DEBUG_HINT}"
+
+
+def _disk_hint(exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return " (the disk is full: free some space or write elsewhere)"
+    return ""
+
+
+def _fail(message: str, args: argparse.Namespace) -> int:
+    from mapapp.output import strict_json
+
+    if getattr(args, "debug", False):
+        traceback.print_exc()
+    print(f"error: {message}", file=sys.stderr)
+    if getattr(args, "json", False):  # --json promises one object on stdout, even now
+        print(strict_json({"error": message}, ensure_ascii=False))
+    return EXIT_UNREADABLE
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that Python's flush at exit does not fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _read(path: Path) -> bytes:
+    """A file's bytes, refusing early (by its size on disk) what the reader would refuse."""
+    from mapapp.reader import MAX_BYTES
+
+    try:
+        with path.open("rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            if size > MAX_BYTES:
+                raise CliError(f"{path.name}: {size / 1024 / 1024:.0f} MB is more than the "
+                               f"{MAX_BYTES // 1024 // 1024} MB limit; split the file "
+                               "(by year or department)")
+            return file.read(MAX_BYTES + 1)  # bounded even for a pipe; the reader refuses
+    except IsADirectoryError as exc:
+        raise CliError(f"{path} is a folder; give the path of a CSV or XLSX file") from exc
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _export_parser(commands, common: argparse.ArgumentParser) -> None:
     from mapapp import catalog, geo
     from mapapp.export import FORMATS
 
-    export = commands.add_parser("export", help="write a map or table of a view to a file")
+    export = commands.add_parser("export", parents=[common],
+                                 help="write a map or table of a view to a file")
     export.add_argument("--data", type=Path, help="results file (default: the demo data)")
     export.add_argument("--localities", type=Path, help="connected localities file")
     export.add_argument("--indicator", required=True, choices=list(catalog.INDICATORS))
@@ -45,33 +140,15 @@ def _export_parser(commands) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from mapapp.geo import GeodataError
-    from mapapp.reader import UnreadableFileError
+    from mapapp.output import strict_json
     from mapapp.results import read_results
 
-    try:
-        data = args.file.read_bytes()
-    except OSError as exc:
-        return _fail(f"cannot read {args.file}: {exc.strerror or exc}", args.json)
-    try:
-        report = read_results(data, args.file.name)
-    except UnreadableFileError as exc:
-        return _fail(str(exc), args.json)
-    except GeodataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_UNREADABLE
+    report = read_results(_read(args.file), args.file.name)
     if args.json:
-        print(json.dumps(report.to_json_dict(), ensure_ascii=False))
+        print(strict_json(report.to_json_dict(), ensure_ascii=False))
     else:
         _print_report(report, args.file.name)
     return EXIT_REJECTED if report.rows_rejected else EXIT_OK
-
-
-def _fail(message: str, as_json: bool) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    if as_json:
-        print(json.dumps({"error": message}, ensure_ascii=False))
-    return EXIT_UNREADABLE
 
 
 def _print_report(report, filename: str) -> None:
@@ -90,55 +167,128 @@ def _print_report(report, filename: str) -> None:
 
 def _export(args: argparse.Namespace) -> int:
     from mapapp.export import export_view
-    from mapapp.view import View
 
-    query = {"lang": args.lang, "level": args.level, "indicator": args.indicator,
-             "measure": args.measure, "chain": ",".join(args.value_chains),
-             "dept": ",".join(args.departments), "basemap": "none"}
-    if args.years:
-        query["years"] = args.years
-    view, notes = View.from_query({k: v for k, v in query.items() if v})
-    if notes:
-        print("error: " + "; ".join(notes), file=sys.stderr)
-        return EXIT_UNREADABLE
-    loaded = _load_data(args)
-    if loaded is None:
-        return EXIT_UNREADABLE
-    results, localities, demo = loaded
-    args.out.write_bytes(export_view(args.fmt, results, view, localities, demo=demo))
-    label = " (demo data — illustrative distribution)" if demo else ""
+    view = _export_view(args)
+    _check_out(args.out, view, args.fmt)  # before any slow work
+    dataset = _dataset(args)
+    _check_scope(args, view, dataset)
+    data = export_view(args.fmt, dataset.results, view, dataset.localities, demo=dataset.demo)
+    _write(args.out, data)
+    label = " (demo data — illustrative distribution)" if dataset.demo else ""
     print(f"wrote {args.out}{label}")
     return EXIT_OK
 
 
-def _load_data(args: argparse.Namespace):
-    """(results, localities, is_demo), or None after printing why not."""
+def _export_view(args: argparse.Namespace):
+    from mapapp.view import View
+
+    query = {"lang": args.lang, "level": args.level, "indicator": args.indicator,
+             "measure": args.measure, "chain": ",".join(args.value_chains),
+             "dept": ",".join(args.departments), "basemap": "none", "years": args.years}
+    view, notes = View.from_query({k: v for k, v in query.items() if v})
+    if notes:
+        raise CliError("; ".join(map(_as_option, notes)))
+    return view
+
+
+_OPTION_OF = {"dept": "--departments", "chain": "--value-chain", "years": "--years",
+              "level": "--level", "indicator": "--indicator", "measure": "--measure",
+              "lang": "--lang"}
+
+
+def _as_option(note: str) -> str:
+    """A link's note (``dept='99': …``) in the command line's words (``--departments …``)."""
+    name, equals, rest = note.partition("=")
+    return f"{_OPTION_OF[name]} {rest}" if equals and name in _OPTION_OF else note
+
+
+def _check_out(out: Path, view, fmt: str) -> None:
+    """Refuse an --out that cannot be a file; folders are never created behind the user."""
+    from mapapp.export import file_name
+
+    if out.is_dir():
+        raise CliError(f"--out {out} is a folder; give a file path, like "
+                       f"{out / file_name(view, fmt)}")
+    if not out.parent.exists():
+        raise CliError(f"--out {out}: the folder {out.parent} does not exist; create it "
+                       "first or choose another path")
+    if not out.parent.is_dir():
+        raise CliError(f"--out {out}: {out.parent} is a file, not a folder")
+
+
+def _write(out: Path, data: bytes) -> None:
+    from mapapp.output import write_atomic
+
+    try:
+        write_atomic(out, data)
+    except OSError as exc:
+        raise CliError(f"cannot write {out}: {exc.strerror or exc}{_disk_hint(exc)}") from exc
+
+
+def _dataset(args: argparse.Namespace):
+    """What to export, combined as the app combines uploads (``mapapp.datasets``):
+    the demo, or the user's results; then the user's localities, if given, replace the
+    demo's (demo results keep the demo label)."""
     import pandas as pd
 
-    from mapapp.demo import LOCALITIES_FILE, RESULTS_FILE
-    from mapapp.localities import read_localities
-    from mapapp.reader import UnreadableFileError
-    from mapapp.results import read_results
+    from mapapp import datasets
 
     if args.data is None:
-        results = read_results(RESULTS_FILE.read_bytes(), RESULTS_FILE.name).valid
-        return results, pd.read_csv(LOCALITIES_FILE, dtype={"ubigeo": str}), True
+        current = _demo_dataset()
+    else:  # a start with no demo in it, so that no demo part survives the user's results
+        nothing = datasets.Dataset("", pd.DataFrame(), None, False, False, "")
+        current = _add(datasets.with_results, nothing, args.data,
+                       f"see them with: python -m mapapp validate {args.data}")
+    if args.localities is not None:
+        current = _add(datasets.with_localities, current, args.localities,
+                       "open the file in the app to see why")
+    return current
+
+
+def _demo_dataset():
+    from mapapp.datasets import demo_dataset
+    from mapapp.reader import UnreadableFileError
+
     try:
-        report = read_results(args.data.read_bytes(), args.data.name)
-        localities = None
-        if args.localities:
-            places = read_localities(args.localities.read_bytes(), args.localities.name)
-            localities = places.valid
-            if places.rows_rejected:
-                print(f"warning: {places.rows_rejected} localities rejected; run the app to "
-                      "see why", file=sys.stderr)
+        return demo_dataset()
     except (OSError, UnreadableFileError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return None
+        raise CliError(f"the demo data is missing or damaged ({exc}); rebuild it with: "
+                       "python -m mapapp build-demo (or: make demo)") from exc
+
+
+def _add(combine, current, path: Path, see_why: str):
+    """``combine`` (``datasets.with_results``/``with_localities``) applied to one file."""
+    upload = combine(current, _read(path), path.name)
+    if upload.error:
+        raise CliError(upload.error)
+    report = upload.report
+    if upload.dataset is None:
+        raise CliError(f"{path}: none of its {report.rows_total} rows is valid; {see_why}")
     if report.rows_rejected:
         print(f"warning: {report.rows_rejected} of {report.rows_total} rows rejected and left "
-              f"out; see: python -m mapapp validate {args.data}", file=sys.stderr)
-    return report.valid, localities, False
+              f"out of {path}; {see_why}", file=sys.stderr)
+    return upload.dataset
+
+
+def _check_scope(args: argparse.Namespace, view, dataset) -> None:
+    """Refuse departments that do not exist and years without data: not an empty map."""
+    from mapapp import geo
+
+    places = geo.places()
+    known = set(places.loc[places["level"] == "department", "ubigeo"])
+    unknown = [code for code in view.depts if code not in known]
+    if unknown:
+        raise CliError(f"--departments {' '.join(unknown)}: no such department; use 2-digit "
+                       f"ubigeo codes from {min(known)} to {max(known)}, like 22 for San Martín")
+    if view.years is None:
+        return
+    first, last = dataset.years
+    if view.years[1] < first or view.years[0] > last:
+        raise CliError(f"--years {args.years}: the data covers {first}-{last}; choose years "
+                       "in that range")
+    if view.years[0] < first or view.years[1] > last:
+        print(f"warning: --years {args.years} reaches beyond the data, which covers "
+              f"{first}-{last}", file=sys.stderr)
 
 
 def _build_geodata(args: argparse.Namespace) -> int:
@@ -146,9 +296,8 @@ def _build_geodata(args: argparse.Namespace) -> int:
 
     try:
         build_geodata(args.source_dir)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_UNREADABLE
+    except ValueError as exc:  # a defect of the source, named by the message
+        raise CliError(str(exc)) from exc
     return EXIT_OK
 
 
@@ -159,3 +308,7 @@ def _build_demo(args: argparse.Namespace) -> int:
     print(f"wrote {len(results)} result rows and {len(localities)} localities "
           f"to {RESULTS_FILE.parent}")
     return EXIT_OK
+
+
+_COMMANDS = {"validate": _validate, "build-geodata": _build_geodata,
+             "build-demo": _build_demo, "export": _export}

@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from mapapp import catalog, geo
+from mapapp.output import write_atomic
 
 SEED = 20182022
 YEARS = (2018, 2019, 2020, 2021, 2022)
@@ -98,8 +99,10 @@ def build_demo(out_dir: Path = DEMO_DIR) -> tuple[pd.DataFrame, pd.DataFrame]:
     results["value"] = pd.Series([int(v) if float(v).is_integer() else v
                                   for v in results["value"]], dtype=object)
     out_dir.mkdir(parents=True, exist_ok=True)
-    results.to_csv(out_dir / RESULTS_FILE.name, index=False, quoting=csv.QUOTE_MINIMAL)
-    localities.to_csv(out_dir / LOCALITIES_FILE.name, index=False)
+    # Atomic: the app and the CLI never read a half-written demo.
+    write_atomic(out_dir / RESULTS_FILE.name,
+                 results.to_csv(index=False, quoting=csv.QUOTE_MINIMAL).encode("utf-8"))
+    write_atomic(out_dir / LOCALITIES_FILE.name, localities.to_csv(index=False).encode("utf-8"))
     return results, localities
 
 

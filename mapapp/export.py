@@ -18,6 +18,7 @@ import pandas as pd
 from mapapp import catalog, geo
 from mapapp.layer import MapLayer, build_layer, filter_localities, subtitle, title
 from mapapp.maps import build_map
+from mapapp.output import strict_json
 from mapapp.view import View
 
 FORMATS = ("png", "html", "pptx", "csv", "xlsx", "geojson")
@@ -85,7 +86,10 @@ def standalone_html(layer: MapLayer, localities: pd.DataFrame | None, *, demo: b
 
 
 def _vendor(relative: str, script: bool = False) -> str:
-    text = (STATIC_DIR / relative.lstrip("/")).read_text(encoding="utf-8")
+    path = (STATIC_DIR / relative.lstrip("/")).resolve()
+    if not path.is_relative_to(STATIC_DIR):  # only our assets are ever inlined
+        raise ValueError(f"{relative!r} is not a file of static/")
+    text = path.read_text(encoding="utf-8")
     return text.replace("</script", "<\\/script") if script else text
 
 
@@ -199,7 +203,8 @@ def geojson_bytes(layer: MapLayer, *, demo: bool) -> bytes:
         "attribution": geo.ATTRIBUTION[view.lang],
         "license": LICENCE,
     })
-    return json.dumps(collection, ensure_ascii=False).encode("utf-8")
+    # Strict: a non-finite value raises here rather than shipping a non-standard "Infinity".
+    return strict_json(collection, ensure_ascii=False).encode("utf-8")
 
 
 # --- PPTX ---------------------------------------------------------------------------

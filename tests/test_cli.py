@@ -1,8 +1,10 @@
-"""``python -m mapapp validate`` per DESIGN's contract: exit codes and the JSON shape."""
+"""``python -m mapapp`` per DESIGN's contract: exit codes, messages, JSON, atomic writes."""
 
+import errno
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from helpers import ROOT, csv_bytes
@@ -121,3 +123,375 @@ def test_export_refuses_bad_arguments_with_exit_2(tmp_path, args, message):
     done = run_cli("export", "--indicator", "hectares", "--format", "csv", "--out",
                    str(tmp_path / "x.csv"), *args)
     assert done.returncode == 2 and message in done.stderr
+
+
+# --- every failure is a message and an exit code, never a traceback (issue 9, item 6) ------
+
+EXPORT_CSV = ["export", "--indicator", "hectares", "--format", "csv"]
+
+
+def cli(capsys, *args: object) -> tuple[int, str, str]:
+    """``python -m mapapp ARGS`` in this process: (exit code, stdout, stderr)."""
+    from mapapp.cli import main
+
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_message(err: str, *fragments: str) -> None:
+    assert err.startswith("error: ") and "Traceback" not in err, err
+    for fragment in fragments:
+        assert fragment in err, err
+
+
+def strict_loads(text: str):
+    """``json.loads`` that refuses ``NaN``/``Infinity``, as strict parsers (browsers, jq) do."""
+    def refuse(constant: str):
+        raise ValueError(f"non-standard JSON constant {constant}")
+    return json.loads(text, parse_constant=refuse)
+
+
+def _file_under_a_file(tmp_path):
+    (tmp_path / "notes.txt").write_text("x")
+    return tmp_path / "notes.txt" / "map.csv"
+
+
+@pytest.mark.parametrize("make_out, fragments", [
+    (lambda tmp: tmp / "missing" / "map.csv", ["the folder", "missing does not exist"]),
+    (lambda tmp: tmp, ["is a folder", "hectares_department_es.csv"]),
+    (_file_under_a_file, ["notes.txt is a file, not a folder"]),
+    # sysfs refuses new files even to root, so this case does not depend on who runs it
+    (lambda tmp: Path("/sys/mapapp-export.csv"), ["cannot write /sys/mapapp-export.csv"]),
+], ids=["missing folder", "a folder", "under a file", "unwritable"])
+def test_export_to_an_unusable_out_exits_2_naming_it(tmp_path, capsys, make_out, fragments):
+    out = make_out(tmp_path)
+    code, stdout, err = cli(capsys, *EXPORT_CSV, "--out", out)
+    assert code == 2 and stdout == ""
+    assert_message(err, *fragments)
+    assert not (tmp_path / "missing").exists()  # folders are never created behind the user
+
+
+def _dangling_link(tmp_path):
+    (tmp_path / "link.csv").symlink_to(tmp_path / "gone.csv")
+    return tmp_path / "link.csv"
+
+
+@pytest.mark.parametrize("make_path, fragments", [
+    (lambda tmp: tmp / "missing.csv", ["cannot read", "missing.csv: No such file"]),
+    (lambda tmp: tmp, ["is a folder; give the path of a CSV or XLSX file"]),
+    (_dangling_link, ["cannot read", "link.csv"]),
+    (_file_under_a_file, ["cannot read", "notes.txt/map.csv"]),
+    # unreadable even to root (an I/O error), like a file without permission for a user
+    (lambda tmp: Path("/proc/self/mem"), ["cannot read /proc/self/mem"]),
+], ids=["missing", "a folder", "dangling link", "under a file", "unreadable"])
+def test_validate_of_an_unreadable_path_exits_2_naming_it(tmp_path, capsys, make_path,
+                                                          fragments):
+    code, stdout, err = cli(capsys, "validate", make_path(tmp_path), "--json")
+    assert code == 2
+    assert_message(err, *fragments)
+    assert strict_loads(stdout)["error"] == err.removeprefix("error: ").strip()
+
+
+def test_validate_refuses_a_file_over_the_limit_before_reading_it(tmp_path, capsys,
+                                                                  monkeypatch):
+    from mapapp import reader
+
+    monkeypatch.setattr(reader, "MAX_BYTES", 1024 * 1024)
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"ubigeo,year,indicator,value\n" + b"\n" * 3 * 1024 * 1024)
+    code, _, err = cli(capsys, "validate", path)
+    assert code == 2
+    assert_message(err, "big.csv: 3 MB is more than the 1 MB limit")
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["--years", "3000"], ["--years 3000: the data covers 2018-2022"]),
+    (["--years", "abc"], ["--years 'abc'", "write a year or a range like 2019-2021"]),
+    (["--years", "2022-2018"], ["--years", "the first year is after the last"]),
+    # the view's own checks may catch these first: the message names the option and value
+    (["--departments", "99"], ["--departments", "99", "department"]),
+    (["--departments", "22", "99", "00"], ["--departments", "99", "00"]),
+])
+def test_export_refuses_a_view_with_nothing_to_show(tmp_path, capsys, args, fragments):
+    out = tmp_path / "map.csv"
+    code, _, err = cli(capsys, *EXPORT_CSV, "--out", out, *args)
+    assert code == 2 and not out.exists()
+    assert_message(err, *fragments)
+
+
+LOCALITIES_CSV = ("name,ubigeo,lat,lon,year,connection_type\n"
+                  "Mi Pueblo Único,220901,-6.48,-76.37,2021,fixed\n")
+RESULTS_CSV = "ubigeo,year,indicator,value\n220901,2020,hectares,5\n"
+
+
+@pytest.mark.parametrize("files, demo, localities", [
+    ([], True, "demo"),
+    (["--localities"], True, "user"),  # the user's localities over the demo's results
+    (["--data"], False, None),
+    (["--data", "--localities"], False, "user"),
+])
+def test_export_combines_files_as_the_app_does(tmp_path, capsys, monkeypatch, files, demo,
+                                               localities):
+    from mapapp import datasets, export
+
+    paths = {"--data": tmp_path / "mine.csv", "--localities": tmp_path / "places.csv"}
+    paths["--data"].write_text(RESULTS_CSV)
+    paths["--localities"].write_text(LOCALITIES_CSV)
+    seen = {}
+
+    def fake_export(fmt, results, view, places, *, demo):
+        seen.update(results=results, places=places, demo=demo)
+        return b"exported"
+
+    monkeypatch.setattr(export, "export_view", fake_export)
+    args = [a for flag in files for a in (flag, paths[flag])]
+    code, stdout, _ = cli(capsys, *EXPORT_CSV, "--out", tmp_path / "map.csv", *args)
+    assert code == 0 and seen["demo"] is demo and ("demo data" in stdout) is demo
+    demo_data = datasets.demo_dataset()
+    assert (len(seen["results"]) == len(demo_data.results)) is demo
+    names = None if seen["places"] is None else list(seen["places"]["name"])
+    assert names == {"demo": list(demo_data.localities["name"]), "user": ["Mi Pueblo Único"],
+                     None: None}[localities]
+
+
+@pytest.mark.parametrize("flag, content, fragments", [
+    ("--data", "ubigeo,year,indicator,value\n999999,2020,hectares,5\n",
+     ["mine.csv: none of its 1 rows is valid", "python -m mapapp validate"]),
+    ("--localities", "name,ubigeo,lat,lon,year,connection_type\nX,999999,0,0,2021,fixed\n",
+     ["mine.csv: none of its 1 rows is valid"]),
+    ("--localities", "hello world\n", ["mine.csv"]),
+])
+def test_export_refuses_files_with_no_valid_row(tmp_path, capsys, flag, content, fragments):
+    (tmp_path / "mine.csv").write_text(content)
+    code, _, err = cli(capsys, *EXPORT_CSV, "--out", tmp_path / "map.csv",
+                       flag, tmp_path / "mine.csv")
+    assert code == 2 and not (tmp_path / "map.csv").exists()
+    assert_message(err, *fragments)
+
+
+@pytest.fixture
+def truncated_geodata(tmp_path, monkeypatch):
+    """A copy of geodata/ with one layer cut in half; the real geodata/ is never touched."""
+    import shutil
+
+    from mapapp import datasets, geo, results
+
+    copy = tmp_path / "geodata"
+    shutil.copytree(ROOT / "geodata", copy)
+    layer = copy / "boundaries" / "district-screen.parquet"
+    layer.write_bytes(layer.read_bytes()[: layer.stat().st_size // 2])
+    caches = (geo.load_boundaries, geo.places, geo.browser_file_versions, datasets.demo_dataset)
+    for cached in caches:
+        cached.cache_clear()
+    monkeypatch.setattr(geo, "GEODATA_DIR", copy)
+    monkeypatch.setattr(results, "_MATCHER", None)
+    yield layer
+    for cached in caches:
+        cached.cache_clear()
+
+
+@pytest.mark.parametrize("command", [
+    ["validate", ROOT / "geodata" / "demo" / "results.csv"],
+    EXPORT_CSV,
+], ids=["validate", "export"])
+def test_truncated_geodata_exits_2_naming_the_file_and_the_fix(truncated_geodata, tmp_path,
+                                                               capsys, command):
+    code, _, err = cli(capsys, *command, *(["--out", tmp_path / "x.csv"] if
+                                            command[0] == "export" else []))
+    assert code == 2
+    # named relative to its folder (messages never show where a server keeps files)
+    assert_message(err, f"unreadable: $MAPAPP_GEODATA/boundaries/{truncated_geodata.name}",
+                   "python -m mapapp build-geodata ../shared/geodata-src", "make geodata")
+
+
+# --- atomic writes (item 7) -------------------------------------------------------------
+
+def _failing_open(after: int):
+    """``open`` whose files write ``after`` bytes, then fail as a full disk does."""
+    import builtins
+
+    def fake(*args, **kwargs):
+        real = builtins.open(*args, **kwargs)
+
+        class Full:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                real.close()
+
+            def write(self, data):
+                real.write(data[:after])
+                real.flush()
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+            def __getattr__(self, name):
+                return getattr(real, name)
+        return Full()
+    return fake
+
+
+@pytest.mark.parametrize("before", [None, b"the previous export\n"], ids=["new", "existing"])
+def test_full_disk_leaves_the_destination_as_it_was(tmp_path, capsys, monkeypatch, before):
+    from mapapp import output
+
+    out = tmp_path / "map.csv"
+    if before is not None:
+        out.write_bytes(before)
+    monkeypatch.setattr(output, "open", _failing_open(after=100), raising=False)
+    code, stdout, err = cli(capsys, *EXPORT_CSV, "--out", out)
+    assert code == 2 and stdout == ""
+    assert_message(err, f"cannot write {out}", "No space left on device", "the disk is full")
+    assert (out.read_bytes() if out.exists() else None) == before
+    assert [p.name for p in tmp_path.iterdir()] == ([] if before is None else ["map.csv"])
+
+
+@pytest.mark.parametrize("existing_mode", [None, 0o640])
+def test_atomic_write_keeps_the_permissions_a_plain_write_gives(tmp_path, existing_mode):
+    import os
+    import stat
+
+    from mapapp.output import write_atomic
+
+    path = tmp_path / "out.bin"
+    if existing_mode is not None:
+        path.write_bytes(b"old")
+        path.chmod(existing_mode)
+    umask = os.umask(0o022)
+    try:
+        write_atomic(path, b"new")
+    finally:
+        os.umask(umask)
+    assert path.read_bytes() == b"new" and list(tmp_path.iterdir()) == [path]
+    assert stat.S_IMODE(path.stat().st_mode) == (existing_mode or 0o644)
+
+
+def test_atomic_write_to_a_pipe_writes_into_it_rather_than_replacing_it(tmp_path):
+    """Like ``--out /dev/null``: a device or pipe is written to, never renamed over."""
+    import os
+    import stat
+    import threading
+
+    from mapapp.output import write_atomic
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()))
+    reader.start()
+    write_atomic(pipe, b"through the pipe")
+    reader.join(timeout=10)
+    assert received == [b"through the pipe"] and stat.S_ISFIFO(pipe.stat().st_mode)
+
+
+# --- strict JSON (item 3) ---------------------------------------------------------------
+
+def test_json_outputs_parse_with_a_strict_parser(tmp_path, capsys):
+    code, stdout, _ = cli(capsys, "validate", ROOT / "geodata/demo/results.csv", "--json")
+    assert code == 0 and strict_loads(stdout)["rows_rejected"] == 0
+    out = tmp_path / "map.geojson"
+    code, _, _ = cli(capsys, "export", "--indicator", "hectares", "--measure", "share",
+                     "--format", "geojson", "--out", out)
+    assert code == 0 and strict_loads(out.read_text())["type"] == "FeatureCollection"
+
+
+def _inf_in_report(monkeypatch):
+    from mapapp import results
+
+    monkeypatch.setattr(results.ValidationReport, "to_json_dict",
+                        lambda self: {"totals": {"hectares": {"input": float("inf")}}})
+    return ["validate", ROOT / "geodata/demo/results.csv", "--json"]
+
+
+def _inf_in_layer(monkeypatch):
+    from mapapp import export
+
+    real = export.build_layer
+
+    def with_inf(*args, **kwargs):
+        layer = real(*args, **kwargs)
+        layer.places.loc[layer.places.index[0], "value"] = float("inf")
+        return layer
+    monkeypatch.setattr(export, "build_layer", with_inf)
+    return ["export", "--indicator", "hectares", "--format", "geojson"]
+
+
+@pytest.mark.parametrize("inject", [_inf_in_report, _inf_in_layer], ids=["validate", "geojson"])
+def test_non_finite_number_fails_loudly_instead_of_writing_infinity(tmp_path, capsys,
+                                                                    monkeypatch, inject):
+    out = tmp_path / "map.geojson"
+    command = inject(monkeypatch)
+    code, stdout, err = cli(capsys, *command, *(["--out", out] if command[0] == "export"
+                                               else []))
+    assert code == 2 and not out.exists() and "Infinity" not in stdout
+    assert_message(err, "infinite or not a number", "--debug")
+    if stdout:
+        strict_loads(stdout)
+
+
+# --- the top-level handler --------------------------------------------------------------
+
+@pytest.mark.parametrize("args, traceback", [
+    (["validate", "x.csv"], False),
+    (["--debug", "validate", "x.csv"], True),
+    (["validate", "x.csv", "--debug"], True),
+])
+def test_unexpected_error_is_one_line_and_debug_adds_the_traceback(tmp_path, capsys,
+                                                                   monkeypatch, args,
+                                                                   traceback):
+    from mapapp import results
+
+    def broken(data, filename):
+        raise RuntimeError("something broke\nsecond line")
+
+    monkeypatch.setattr(results, "read_results", broken)
+    (tmp_path / "x.csv").write_text(RESULTS_CSV)
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli(capsys, *args)
+    assert code == 2
+    last = "error: RuntimeError: something broke; run again with --debug for the traceback\n"
+    assert err.endswith(last) and ("Traceback" in err) is traceback
+    if not traceback:
+        assert err == last
+
+
+def test_interrupt_exits_130_quietly(tmp_path, capsys, monkeypatch):
+    from mapapp import results
+
+    def interrupted(data, filename):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(results, "read_results", interrupted)
+    (tmp_path / "x.csv").write_text(RESULTS_CSV)
+    assert cli(capsys, "validate", tmp_path / "x.csv") == (130, "", "")
+
+
+def run_with_env(*args: object, env: dict | None = None) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run([sys.executable, "-m", "mapapp", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+
+
+def test_real_runs_print_messages_never_tracebacks(tmp_path):
+    """Through ``python -m mapapp``, as a user runs it: the stderr is the message alone."""
+    import shutil
+
+    copy = tmp_path / "geodata"
+    shutil.copytree(ROOT / "geodata", copy)
+    layer = copy / "boundaries" / "district-screen.parquet"
+    layer.write_bytes(layer.read_bytes()[:1000])
+    runs = [
+        (run_with_env(*EXPORT_CSV, "--out", tmp_path / "x.csv",
+                         env={"MAPAPP_GEODATA": str(copy)}),
+         ["boundaries/district-screen.parquet", "build-geodata", "make geodata"]),
+        (run_with_env(*EXPORT_CSV, "--out", tmp_path / "no" / "x.csv"),
+         ["does not exist"]),
+        (run_with_env("validate", tmp_path), ["is a folder"]),
+    ]
+    for done, fragments in runs:
+        assert done.returncode == 2
+        assert_message(done.stderr, *fragments)
+        assert done.stderr.count("\n") == 1  # one line
