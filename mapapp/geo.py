@@ -20,9 +20,9 @@ CODE_LENGTH: dict[str, int] = {"department": 2, "province": 4, "district": 6}
 LEVEL_OF_LENGTH = {length: level for level, length in CODE_LENGTH.items()}
 
 EDITION = "INEI 2007"
-GEODATA_DIR = Path(os.environ.get("MAPAPP_GEODATA", Path(__file__).resolve().parent.parent
-                                  / "geodata"))
-STATIC_GEO_DIR = Path(__file__).resolve().parent.parent / "static" / "geo"
+REPO_DIR = Path(__file__).resolve().parent.parent
+GEODATA_DIR = Path(os.environ.get("MAPAPP_GEODATA", REPO_DIR / "geodata"))
+STATIC_GEO_DIR = REPO_DIR / "static" / "geo"
 MANIFEST_FILE = "manifest.json"
 CAPITALS_FILE = "capitals.parquet"
 AMAZON_SCOPE_FILE = "tables/amazon_scope.csv"
@@ -39,6 +39,16 @@ class GeodataError(RuntimeError):
     """The built geodata is missing or unreadable; the message names the file and the fix."""
 
 
+def shown_path(path: Path | str) -> str:
+    """A path as messages show it, never where the server keeps things: relative to the
+    repository, or to a geodata folder configured elsewhere (``$MAPAPP_GEODATA/...``)."""
+    path = Path(path).resolve()
+    for root, label in ((REPO_DIR, ""), (Path(GEODATA_DIR).resolve(), "$MAPAPP_GEODATA/")):
+        if path.is_relative_to(root):
+            return label + str(path.relative_to(root))
+    return path.name
+
+
 def boundary_path(level: str, detail: str = "screen", root: Path | None = None) -> Path:
     return (root or GEODATA_DIR) / "boundaries" / f"{level}-{detail}.parquet"
 
@@ -51,11 +61,12 @@ def _read_layer(path: Path):
     import geopandas as gpd  # heavy: imported only when a layer is needed
 
     if not path.exists():
-        raise GeodataError(f"geodata file missing: {path}; {REBUILD_HINT}")
+        raise GeodataError(f"geodata file missing: {shown_path(path)}; {REBUILD_HINT}")
     try:
         return gpd.read_parquet(path)
     except Exception as exc:  # any parse failure means the same fix
-        raise GeodataError(f"geodata file unreadable: {path} ({exc}); {REBUILD_HINT}") from exc
+        raise GeodataError(f"geodata file unreadable: {shown_path(path)} "
+                           f"({type(exc).__name__}); {REBUILD_HINT}") from exc
 
 
 @cache
@@ -116,8 +127,15 @@ def browser_file_versions() -> dict[str, str]:
 
     path = GEODATA_DIR / MANIFEST_FILE
     if not path.exists():
-        raise GeodataError(f"geodata file missing: {path}; {REBUILD_HINT}")
-    return json.loads(path.read_text())["browser_files"]
+        raise GeodataError(f"geodata file missing: {shown_path(path)}; {REBUILD_HINT}")
+    try:
+        versions = json.loads(path.read_text(encoding="utf-8"))["browser_files"]
+        if not all(isinstance(versions[name], str) for name in (*LEVELS, "context")):
+            raise TypeError("a version is not text")
+    except (ValueError, KeyError, TypeError) as exc:  # garbage, or not our manifest
+        raise GeodataError(f"geodata file unreadable: {shown_path(path)} "
+                           f"({type(exc).__name__}); {REBUILD_HINT}") from exc
+    return versions
 
 
 @lru_cache(maxsize=1)
@@ -125,8 +143,15 @@ def amazon_scope() -> pd.DataFrame:
     """Departments in the Amazon (Ley 27037 art. 3): department, name, scope, source."""
     path = GEODATA_DIR / AMAZON_SCOPE_FILE
     if not path.exists():
-        raise GeodataError(f"Amazon scope table missing: {path}; restore it from git")
-    return pd.read_csv(path, dtype=str)
+        raise GeodataError(f"Amazon scope table missing: {shown_path(path)}; "
+                           "restore it from git")
+    try:
+        table = pd.read_csv(path, dtype=str)
+        table["department"].str.len()  # the one column everyone needs
+    except (ValueError, KeyError) as exc:  # garbage (decode errors are ValueErrors)
+        raise GeodataError(f"Amazon scope table unreadable: {shown_path(path)} "
+                           f"({type(exc).__name__}); restore it from git") from exc
+    return table
 
 
 def amazon_departments() -> set[str]:

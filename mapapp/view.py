@@ -5,12 +5,17 @@ cannot use); ``View.to_query`` writes them back. Parameters: lang, level,
 indicator, measure, chain (comma list), years (2019-2021), dept (comma list
 of ubigeo), prov (a province ubigeo, after drilling down), amazon, scheme, k,
 palette, basemap, localities, labels, present.
+
+A link is text anyone can write: each value is capped in length, every code
+must name a place of the boundary edition that has shapes at the map's level,
+and years must meet the data's; anything else falls back to that parameter's
+default with a note quoting (the start of) the value, so the map always draws.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 
 from mapapp import catalog, geo
@@ -21,6 +26,8 @@ from mapapp.text import ascii_digits
 BASEMAPS = ("positron", "osm", "satellite", "none")
 MEASURES = ("value", "per_km2", "share")
 DEFAULT_INDICATOR = "families_supported"
+MAX_PARAM_CHARS = 200  # far above any link the app writes (a list of all 25 departments: 74)
+QUOTE_CHARS = 40  # how much of a bad value a note repeats
 
 
 @dataclass(frozen=True)
@@ -87,26 +94,88 @@ class View:
         return query
 
     @classmethod
-    def from_query(cls, params: Mapping[str, object]) -> tuple[View, list[str]]:
-        """The view a URL asks for, and a note for each parameter that was ignored."""
+    def from_query(cls, params: Mapping[str, object],
+                   years_in_data: tuple[int, int] | None = None) -> tuple[View, list[str]]:
+        """The view a URL asks for, and a note for each parameter that was ignored or
+        adjusted (its default is used instead). ``years_in_data`` checks ``years``."""
         values: dict[str, object] = {}
         notes: list[str] = []
         for name, raw in params.items():
-            text = str(raw[-1] if isinstance(raw, list) and raw else raw).strip()
             parser = _PARSERS.get(name)
             if parser is None:
                 continue  # not ours (or from a newer version): leave it alone
+            text = _last(raw)
             try:
-                values[_FIELD.get(name, name)] = parser(text)
+                values[_FIELD.get(name, name)] = parser(_capped(text))
             except ValueError as exc:
-                notes.append(f"{name}={text!r}: {exc}")
-        view = cls(**values)  # type: ignore[arg-type]
-        if view.prov and (view.level != "district" or view.depts not in ((), (view.prov[:2],))):
-            notes.append(f"prov={view.prov!r}: only for a district map of its own department")
-            view = replace(view, prov=None)
-        elif view.prov:
-            view = replace(view, depts=(view.prov[:2],))
-        return view, notes
+                notes.append(f"{name}={_quote(text)}: {exc}")
+        view = _drawable(cls(**values), notes)  # type: ignore[arg-type]
+        asked = _last(params.get("years", ""))
+        return _within_data(view, years_in_data, asked, notes), notes
+
+
+def _quote(text: str) -> str:
+    """The start of a value, as Python writes it (control characters escaped)."""
+    return repr(text if len(text) <= QUOTE_CHARS else text[:QUOTE_CHARS] + "…")
+
+
+def _last(raw: object) -> str:
+    """A repeated parameter: the last one wins, as in Streamlit's ``st.query_params``."""
+    if isinstance(raw, (list, tuple)):
+        raw = raw[-1] if raw else ""
+    return str(raw).strip()
+
+
+def _capped(text: str) -> str:
+    if len(text) > MAX_PARAM_CHARS:
+        raise ValueError(f"{len(text):,} characters, more than the {MAX_PARAM_CHARS} allowed")
+    return text
+
+
+def _drawable(view: View, notes: list[str]) -> View:
+    """Drop a province or departments the map cannot frame (no shapes at its level)."""
+    if view.prov and (view.level != "district" or view.depts not in ((), (view.prov[:2],))):
+        notes.append(f"prov={_quote(view.prov)}: only for a district map of its own department")
+        view = replace(view, prov=None)
+    elif view.prov and not _has_shapes("district", view.prov):
+        notes.append(f"prov={_quote(view.prov)}: its districts have no shapes in the geodata")
+        view = replace(view, prov=None)
+    elif view.prov:
+        view = replace(view, depts=(view.prov[:2],))
+    shapeless = [code for code in view.depts if not _has_shapes(view.level, code)]
+    if shapeless and not view.prov:
+        notes.append(f"dept={_quote(','.join(view.depts))}: no {view.level} shapes in the "
+                     f"geodata for {_short(', '.join(shapeless))}; showing all of Peru")
+        view = replace(view, depts=())
+    return view
+
+
+def _has_shapes(level: str, code: str) -> bool:
+    """Whether the map can frame ``code`` at ``level``: some place there, inside it, has a
+    shape (8 districts of INEI 2007 have none; a damaged build may lose more)."""
+    places = geo.load_boundaries(level)
+    return bool(places.loc[places["ubigeo"].str.startswith(code), "geometry"].notna().any())
+
+
+def _within_data(view: View, years_in_data: tuple[int, int] | None, asked: str,
+                 notes: list[str]) -> View:
+    """Years outside the data: clamped to it when they overlap, else every year."""
+    if view.years is None or years_in_data is None:
+        return view
+    (start, end), (first, last) = view.years, years_in_data
+    span = f"{first}–{last}"
+    if end < first or start > last:
+        notes.append(f"years={_quote(asked)}: the data covers {span}; showing every year")
+        return replace(view, years=None)
+    clamped = (max(start, first), min(end, last))
+    if clamped != view.years:
+        shown = f"{clamped[0]}" if clamped[0] == clamped[1] else f"{clamped[0]}–{clamped[1]}"
+        notes.append(f"years={_quote(asked)}: the data covers {span}; showing {shown}")
+    return replace(view, years=None if clamped == years_in_data else clamped)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= QUOTE_CHARS else text[:QUOTE_CHARS] + "…"
 
 
 def _to_text(value: object) -> str:
@@ -119,7 +188,7 @@ def _to_text(value: object) -> str:
     return str(value)
 
 
-def _choice(options) -> callable:
+def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text not in options:
             raise ValueError(f"use one of {', '.join(options)}")
@@ -143,26 +212,45 @@ def _years(text: str) -> tuple[int, int]:
     return start, end
 
 
-def _codes(length: int):
+def _items(text: str) -> tuple[str, ...]:
+    """A comma list without repeats; an empty list or an empty member is a mistake."""
+    items = [item.strip() for item in text.split(",")]
+    if not text or "" in items:
+        raise ValueError("empty" if not text else "an empty item in the list")
+    return tuple(dict.fromkeys(items))
+
+
+def _codes(level: str) -> Callable[[str], tuple[str, ...]]:
+    """Ubigeo of ``level`` that name a place of the boundary edition."""
+    length = geo.CODE_LENGTH[level]
+
     def parse(text: str) -> tuple[str, ...]:
-        codes = tuple(dict.fromkeys(c.strip() for c in text.split(",") if c.strip()))
+        codes = _items(text)
         bad = [c for c in codes if not re.fullmatch(rf"\d{{{length}}}", c, flags=re.ASCII)]
         if bad:
-            raise ValueError(f"{', '.join(bad)} is not a {length}-digit ubigeo")
+            raise ValueError(f"{_short(', '.join(bad))} is not a {length}-digit ubigeo")
+        places = geo.places()
+        known = set(places.loc[places["level"] == level, "ubigeo"])
+        unknown = [c for c in codes if c not in known]
+        if unknown:
+            raise ValueError(f"no {level} {_short(', '.join(unknown))} in {geo.EDITION}")
         return codes
     return parse
 
 
 def _chains(text: str) -> tuple[str, ...]:
-    chains = tuple(dict.fromkeys(c.strip() for c in text.split(",") if c.strip()))
+    chains = _items(text)
     unknown = [c for c in chains if c not in catalog.VALUE_CHAINS]
     if unknown:
-        raise ValueError(f"unknown value chain {', '.join(unknown)}")
+        raise ValueError(f"unknown value chain {_short(', '.join(unknown))}")
     return chains
 
 
 def _province(text: str) -> str:
-    return _codes(4)(text)[0] if text else None
+    codes = _codes("province")(text)
+    if len(codes) > 1:
+        raise ValueError("one province only")
+    return codes[0]
 
 
 def _k(text: str) -> int:
@@ -174,7 +262,7 @@ def _k(text: str) -> int:
 _PARSERS = {
     "lang": _choice(catalog.LANGS), "level": _choice(geo.LEVELS),
     "indicator": _choice(tuple(catalog.INDICATORS)), "measure": _choice(MEASURES),
-    "chain": _chains, "years": _years, "dept": _codes(2), "prov": _province,
+    "chain": _chains, "years": _years, "dept": _codes("department"), "prov": _province,
     "amazon": _flag, "scheme": _choice(SCHEMES), "k": _k, "palette": _choice(PALETTES),
     "basemap": _choice(BASEMAPS), "localities": _flag, "labels": _flag, "present": _flag,
 }
