@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint bench loadtest geodata demo vendor clean
+.PHONY: run test lint bench bench-memory loadtest geodata demo vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,9 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# Two malloc arenas: less freed-but-kept heap across the server's threads (README).
 run: $(VENV)/.installed
-	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT)
+	MALLOC_ARENA_MAX=2 $(BIN)/streamlit run streamlit_app.py --server.port $(PORT)
 
 test: $(VENV)/.installed-dev
 	bash scripts/ensure_chromium.sh
@@ -38,6 +39,11 @@ bench: $(VENV)/.installed-dev
 loadtest: $(VENV)/.installed-dev
 	bash scripts/ensure_chromium.sh
 	$(BIN)/python bench/loadtest.py
+
+# Server memory around near-limit uploads, and after their sessions close (~6 min).
+bench-memory: $(VENV)/.installed-dev
+	bash scripts/ensure_chromium.sh
+	$(BIN)/python bench/upload_memory.py --env MALLOC_ARENA_MAX=2
 
 # Rebuild the committed geodata/ from the source boundaries, then the demo data on it.
 geodata: $(VENV)/.installed

@@ -3,18 +3,35 @@ into a ``View``, keeps it in the URL, and shows what the pure modules compute.""
 
 from __future__ import annotations
 
+import logging
+import threading
+import uuid
+import weakref
 from dataclasses import replace
 from functools import partial
 
 import pandas as pd
 import streamlit as st
+from streamlit import runtime
+from streamlit.delta_generator import DeltaGenerator
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.runtime.uploaded_file_manager import DeletedFile, UploadedFile
 from streamlit_folium import st_folium
 
 from mapapp import catalog, geo
 from mapapp.catalog import Lang
 from mapapp.classify import K_RANGE, PALETTES, SCHEMES
-from mapapp.datasets import Dataset, Upload, demo_dataset, with_localities, with_results
-from mapapp.demo import DEMO_LABEL
+from mapapp.datasets import (
+    DEMO_KEY,
+    Dataset,
+    Upload,
+    demo_dataset,
+    release_memory,
+    spooled,
+    with_localities,
+    with_results,
+)
+from mapapp.demo import DEMO_LABEL, RESULTS_FILE
 from mapapp.export import FORMATS, MIME, csv_bytes, export_view, file_name
 from mapapp.fmt import escape_markdown, format_number
 from mapapp.i18n import t
@@ -33,6 +50,7 @@ from mapapp.templates import template
 from mapapp.text import ascii_digits
 from mapapp.view import BASEMAPS, MEASURES, View
 
+LOG = logging.getLogger(__name__)
 MAP_HEIGHT = 640
 PAGE_CSS = "<style>.block-container { padding-top: 2.2rem !important; }</style>"
 PRESENT_CSS = """
@@ -46,27 +64,160 @@ h1 { font-size: 2.6rem !important; }
 """
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+# The demo's views are cached for every session; an upload's views only in its own
+# session's cache, which Streamlit empties when the session's connection closes: no
+# server-wide cache holds anything built from a user's file. Callers must not modify
+# what the caches return.
+
 def cached_layer(dataset_key: str, _results: pd.DataFrame, view: View) -> MapLayer:
-    """Shared between sessions with the same data: callers must not modify it."""
+    cache = _shared_layer if dataset_key == DEMO_KEY else _session_layer
+    return cache(dataset_key, _results, view)
+
+
+def cached_style(dataset_key: str, demo: bool, _layer: MapLayer, _localities,
+                 view: View) -> dict:
+    """What the map shows for a view (plain data)."""
+    cache = _shared_style if dataset_key == DEMO_KEY else _session_style
+    return cache(dataset_key, demo, _layer, _localities, view)
+
+
+def cached_kpis(dataset_key: str, _results: pd.DataFrame, goal: int | None,
+                filters) -> list[KPI]:
+    cache = _shared_kpis if dataset_key == DEMO_KEY else _session_kpis
+    return cache(dataset_key, _results, goal, filters)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _shared_layer(dataset_key: str, _results: pd.DataFrame, view: View) -> MapLayer:
+    return build_layer(_results, view)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16, scope="session")
+def _session_layer(dataset_key: str, _results: pd.DataFrame, view: View) -> MapLayer:
     return build_layer(_results, view)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def cached_style(dataset_key: str, demo: bool, _layer: MapLayer, _localities,
-                 view: View) -> dict:
-    """What the map shows for a view (plain data, shared; do not modify)."""
+def _shared_style(dataset_key: str, demo: bool, _layer: MapLayer, _localities,
+                  view: View) -> dict:
+    return style_data(_layer, _localities, demo=demo)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16, scope="session")
+def _session_style(dataset_key: str, demo: bool, _layer: MapLayer, _localities,
+                   view: View) -> dict:
     return style_data(_layer, _localities, demo=demo)
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
-def cached_kpis(dataset_key: str, _results: pd.DataFrame, goal: int | None,
-                filters) -> list[KPI]:
+def _shared_kpis(dataset_key: str, _results: pd.DataFrame, goal: int | None,
+                 filters) -> list[KPI]:
     return goal_kpis(_results, goal, filters)
 
 
+@st.cache_resource(show_spinner=False, max_entries=64, scope="session")
+def _session_kpis(dataset_key: str, _results: pd.DataFrame, goal: int | None,
+                  filters) -> list[KPI]:
+    return goal_kpis(_results, goal, filters)
+
+
+def forget_session_views() -> None:
+    """Empty this session's caches (its data was replaced or dropped)."""
+    for cache in (_session_layer, _session_style, _session_kpis):
+        cache.clear()
+
+
+# --- the session's own data ---------------------------------------------------------
+
+RELEASE_GRACE_S = 15.0  # a connection back within this keeps the session's data
+
+
+class SessionData:
+    """One browser session's uploads: the dataset on its map and the last upload's
+    outcome. It lives in a session-scoped cache, which Streamlit empties when the
+    session's connection closes: a session back within ``RELEASE_GRACE_S`` (a network
+    blip) gets it back; otherwise it is released, with the session's uploaded files.
+    ``st.session_state``, which Streamlit keeps for a closed session until some later
+    session happens to expire it, holds only small markers."""
+
+    def __init__(self, session_id: str | None, token: str) -> None:
+        self.session_id = session_id
+        self.token = token
+        self.dataset: Dataset | None = None
+        self.outcome: tuple[str, str, Upload] | None = None
+        self.released = False
+
+    def release(self) -> None:
+        self.released = True
+        self.dataset = self.outcome = None
+        if self.session_id and runtime.exists():
+            # Files uploaded but not read yet: Streamlit drops a session's files only
+            # when it shuts the session down, which for a closed tab may never come.
+            runtime.get_instance().uploaded_file_mgr.remove_session_files(self.session_id)
+        release_memory()
+
+
+_leaving: dict[str, SessionData] = {}  # closed sessions' data, in their grace period
+_leaving_lock = threading.Lock()
+
+
+def _on_disconnect(data: SessionData) -> None:
+    if data.session_id is None or data.released:
+        data.release()
+        return
+    with _leaving_lock:
+        _leaving[data.session_id] = data
+    timer = threading.Timer(RELEASE_GRACE_S, _release_if_gone, args=(data.session_id,))
+    timer.daemon = True
+    timer.start()
+
+
+def _release_if_gone(session_id: str) -> None:
+    with _leaving_lock:
+        data = _leaving.pop(session_id, None)
+    if data is not None:
+        data.release()
+
+
+@st.cache_resource(show_spinner=False, scope="session", on_release=_on_disconnect)
+def _session_data(token: str) -> SessionData:
+    ctx = get_script_run_ctx()
+    session_id = ctx.session_id if ctx else None
+    with _leaving_lock:
+        back = _leaving.get(session_id) if session_id else None
+        if back is not None and back.token == token:  # back within the grace period
+            return _leaving.pop(session_id)
+    return SessionData(session_id, token)
+
+
+def session_data() -> SessionData:
+    """This session's own data (keyed by a token in its session state as well, so a new
+    session state on a reused session id, as in AppTest, starts empty)."""
+    return _session_data(st.session_state.setdefault("data_token", uuid.uuid4().hex))
+
+
+class DemoDataError(RuntimeError):
+    """The bundled demo files are missing or unreadable; the message says how to rebuild."""
+
+
 def current_dataset() -> Dataset:
-    return st.session_state.get("dataset") or demo_dataset()
+    """The session's own data, or the demo. ``st.session_state["dataset"]`` is only a
+    marker (the dataset's key): the data itself is in ``session_data()``."""
+    own = session_data().dataset
+    if own is None and "dataset" in st.session_state:  # released while the session was away
+        del st.session_state["dataset"]
+        st.session_state["upload_gone"] = True  # said under the title (upload_gone)
+    return own or _demo()
+
+
+def _demo() -> Dataset:
+    try:
+        return demo_dataset()
+    except (OSError, ValueError, KeyError) as exc:  # the same fix for any damage
+        name = geo.shown_path(getattr(exc, "filename", None) or RESULTS_FILE.parent)
+        raise DemoDataError(f"demo data missing or unreadable: {name} ({type(exc).__name__}); "
+                            "rebuild it with: make demo (or: python -m mapapp build-demo)"
+                            ) from exc
 
 
 # --- view <-> widgets -------------------------------------------------------------
@@ -124,17 +275,20 @@ def main() -> None:
     st.set_page_config(page_title="mapapp — Amazonía", page_icon="🗺️", layout="wide")
     try:
         page()
-    except geo.GeodataError as exc:  # names the file and the command that rebuilds it
-        st.error(escape_markdown(str(exc)))
+    except (geo.GeodataError, DemoDataError) as exc:  # a local fault with a known fix
+        LOG.exception("the page cannot be drawn")  # the full error, for the server log
+        fix = " (or: make geodata)" if isinstance(exc, geo.GeodataError) else ""
+        st.error(escape_markdown(f"{exc}{fix}"))
 
 
 def page() -> None:
     dataset = current_dataset()
     years_in_data = dataset.years
-    if "view" not in st.session_state:
-        url_view, notes = View.from_query(st.query_params.to_dict())
+    fresh = "view" not in st.session_state  # a new session (a page load, or a restart)
+    if fresh:
+        url_view, notes = View.from_query(st.query_params.to_dict(), years_in_data)
         apply_view(url_view, years_in_data)
-        st.session_state["url_notes"] = notes
+        st.session_state["url_notes"] = (url_view, notes)
     lang: Lang = st.session_state.get("w_lang", "es")
     st.html(PRESENT_CSS if st.session_state.get("w_present") else PAGE_CSS)
     # The widgets' values are in the session state before they are drawn, so the map
@@ -145,12 +299,22 @@ def page() -> None:
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
     layer = cached_layer(dataset.key, dataset.results, view)
-    if view.present:
-        presentation(view, layer, dataset)
-    else:
-        explore(view, layer, dataset)
+    notice = (presentation if view.present else explore)(view, layer, dataset)
     sidebar(lang, years_in_data)
-    data_sidebar(lang)
+    upload_gone(data_sidebar(lang), fresh, notice, lang)
+
+
+def upload_gone(held: bool, fresh: bool, notice: DeltaGenerator, lang: Lang) -> None:
+    """A new session whose uploader still holds a file the server does not have: the
+    server restarted under the page, and the data went with the old session. Said until
+    the uploader is cleared or a new upload is read."""
+    state = st.session_state
+    if fresh and held:
+        state["upload_gone"] = True
+    elif not held or "dataset" in state:
+        state.pop("upload_gone", None)
+    if state.get("upload_gone"):
+        notice.warning(t("upload_gone", lang), icon=":material/cloud_off:")
 
 
 def sidebar(lang: Lang, years_in_data: tuple[int, int]) -> None:
@@ -191,12 +355,20 @@ def sidebar(lang: Lang, years_in_data: tuple[int, int]) -> None:
     bar.toggle(t("present", lang), key="w_present")
 
 
-def explore(view: View, layer: MapLayer, dataset: Dataset) -> None:
+def notes_under_title(view: View) -> DeltaGenerator:
+    """What the link asked for that the page could not show (until the view moves on),
+    and a place for later notices (under the title: above it, the header hides them)."""
+    url_view, notes = st.session_state.get("url_notes", (None, []))
+    if notes and view == url_view:
+        st.info(escape_markdown(f"{t('ignored_params', view.lang)}: " + "; ".join(notes)),
+                icon=":material/link_off:")
+    return st.container()  # filled once the uploaders tell whether an upload was lost
+
+
+def explore(view: View, layer: MapLayer, dataset: Dataset) -> DeltaGenerator:
     lang = view.lang
-    if st.session_state.get("url_notes"):
-        st.info(escape_markdown(f"{t('ignored_params', lang)}: "
-                                + "; ".join(st.session_state["url_notes"])))
     st.title(t("title", lang))
+    notice = notes_under_title(view)
     if dataset.demo:
         st.warning(DEMO_LABEL[lang], icon=":material/science:")
     else:
@@ -217,16 +389,19 @@ def explore(view: View, layer: MapLayer, dataset: Dataset) -> None:
         source_line(lang, dataset.demo)
     with side:
         goals_panel(dataset, view)
+    return notice
 
 
-def presentation(view: View, layer: MapLayer, dataset: Dataset) -> None:
+def presentation(view: View, layer: MapLayer, dataset: Dataset) -> DeltaGenerator:
     lang = view.lang
     st.title(title(view))
+    notice = notes_under_title(view)
     caption = subtitle(view, dataset.years)
     st.caption(f"{caption} · {DEMO_LABEL[lang]}" if dataset.demo else caption)
     show_map(view, layer, dataset)
     st.button(t("exit_present", lang), on_click=apply_view,
               args=(replace(view, present=False), dataset.years))
+    return notice
 
 
 def breadcrumb(view: View, years_in_data: tuple[int, int]) -> None:
@@ -310,7 +485,9 @@ def source_line(lang: Lang, demo: bool) -> None:
 
 # --- the user's data and the exports -----------------------------------------------
 
-def data_sidebar(lang: Lang) -> None:
+def data_sidebar(lang: Lang) -> bool:
+    """The uploaders and templates; True when an uploader holds a file the server no
+    longer has."""
     with st.sidebar.expander(t("your_data", lang), expanded=False):
         st.file_uploader(t("upload_results", lang), type=["csv", "tsv", "txt", "xlsx"],
                          key="upload_results", on_change=on_upload, args=("results",))
@@ -326,32 +503,59 @@ def data_sidebar(lang: Lang) -> None:
                                     on_click="ignore", type="tertiary")
         if "dataset" in st.session_state:
             st.button(t("back_to_demo", lang), on_click=back_to_demo)
+    return any(isinstance(st.session_state.get(f"upload_{kind}"), DeletedFile)
+               for kind in ("results", "localities"))
 
 
 def on_upload(kind: str) -> None:
     uploaded = st.session_state.get(f"upload_{kind}")
-    if uploaded is None:
+    if not isinstance(uploaded, UploadedFile):  # none, or a file let go after reading
         return
+    own = session_data()
     loader = with_results if kind == "results" else with_localities
-    outcome: Upload = loader(current_dataset(), uploaded.getvalue(), uploaded.name)
-    st.session_state["upload_outcome"] = (kind, uploaded.name, outcome)
+    name = uploaded.name
+    with spooled(uploaded.getvalue()) as source:
+        let_go(uploaded)  # from here on, the file's bytes are only on disk
+        # A large file is read in a child process, whose memory all goes back when it ends.
+        outcome: Upload = loader(current_dataset(), source, name, in_child=True)
+    if own.released:  # the session closed while its file was being read
+        return
+    own.outcome = (kind, name, outcome)
     if outcome.dataset is not None:
-        st.session_state["dataset"] = outcome.dataset
+        own.dataset = outcome.dataset  # the previous upload, if any, goes
+        st.session_state["dataset"] = outcome.dataset.key
+        forget_session_views()
         view = st.session_state.get("view") or View()
         apply_view(view, outcome.dataset.years)
+    release_memory()
+
+
+def let_go(uploaded: UploadedFile) -> None:
+    """Drop the file's bytes once read: from Streamlit's file manager (which keeps them
+    until the session shuts down) and from the widget state's copy (kept until the next
+    run, and by a closed session for as long as Streamlit keeps its state). The uploader
+    still shows the file's name; its value becomes a ``DeletedFile``."""
+    uploaded.seek(0)
+    uploaded.truncate()  # the shared bytes go, the object stays valid (it is deep-copied)
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        ctx.uploaded_file_mgr.remove_file(ctx.session_id, uploaded.file_id)
 
 
 def back_to_demo() -> None:
+    own = session_data()
+    own.dataset = own.outcome = None
     st.session_state.pop("dataset", None)
-    st.session_state.pop("upload_outcome", None)
+    forget_session_views()
     apply_view(st.session_state.get("view") or View(), demo_dataset().years)
+    release_memory()
 
 
 def upload_report(lang: Lang) -> None:
     """What became of the last upload: counts, rejected rows with reasons, warnings."""
-    if "upload_outcome" not in st.session_state:
+    if session_data().outcome is None:
         return
-    _kind, name, outcome = st.session_state["upload_outcome"]
+    _kind, name, outcome = session_data().outcome
     if outcome.error:
         st.error(escape_markdown(outcome.error))
         return
@@ -365,19 +569,37 @@ def upload_report(lang: Lang) -> None:
             st.error(t("nothing_valid", lang))
         if report.rows_rejected:
             st.markdown(f"**{t('rejected_rows', lang)}**")
-            st.dataframe(report.rejected.rename(columns={"row": t("row", lang),
-                                                         "reasons": t("reasons", lang)}),
-                         hide_index=True, width="stretch")
-            st.download_button(t("download_rejected", lang), csv_bytes(report.rejected),
+            shown_table(report.rejected.rename(columns={"row": t("row", lang),
+                                                        "reasons": t("reasons", lang)}), lang)
+            st.download_button(t("download_rejected", lang),
+                               partial(_rejected_csv, weakref.ref(report)),
                                file_name=f"rejected_{name}.csv", mime="text/csv",
                                on_click="ignore", key="download-rejected")
         if report.warnings:
             st.markdown(f"**{t('warnings', lang)}**")
-            warnings = pd.DataFrame([w.as_dict() for w in report.warnings])
-            st.dataframe(warnings.rename(columns={"row": t("row", lang),
-                                                  "column": t("column", lang),
-                                                  "message": t("message", lang)}),
-                         hide_index=True, width="stretch")
+            warnings = pd.DataFrame([w.as_dict() for w in report.warnings[:SHOWN_ROWS]])
+            shown_table(warnings.rename(columns={"row": t("row", lang),
+                                                 "column": t("column", lang),
+                                                 "message": t("message", lang)}), lang,
+                        total=len(report.warnings))
+            if len(report.warnings) > SHOWN_ROWS:
+                st.download_button(t("download_warnings", lang),
+                                   partial(_warnings_csv, weakref.ref(report)),
+                                   file_name=f"warnings_{name}.csv", mime="text/csv",
+                                   on_click="ignore", key="download-warnings")
+
+
+# A page shows at most this many report rows: a larger table stays on the server for the
+# session's life; the rejected-rows CSV (and the CLI's validate) have every row.
+SHOWN_ROWS = 1000
+
+
+def shown_table(table: pd.DataFrame, lang: Lang, total: int | None = None) -> None:
+    total = len(table) if total is None else total
+    st.dataframe(table.head(SHOWN_ROWS), hide_index=True, width="stretch")
+    if total > SHOWN_ROWS:
+        st.caption(t("first_rows", lang).format(shown=format_number(SHOWN_ROWS, lang),
+                                                total=format_number(total, lang)))
 
 
 def downloads(view: View, dataset: Dataset) -> None:
@@ -386,7 +608,33 @@ def downloads(view: View, dataset: Dataset) -> None:
     row.caption(t("download", lang))
     for fmt in FORMATS:
         row.download_button(
-            fmt.upper(), partial(export_view, fmt, dataset.results, view, dataset.localities,
-                                 demo=dataset.demo),
+            fmt.upper(), partial(_export, weakref.ref(dataset), fmt, view),
             file_name=file_name(view, fmt), mime=MIME[fmt], key=f"export-{fmt}",
             on_click="ignore", help=t(f"export_{fmt}", lang))
+
+
+def _export(dataset_ref: weakref.ref[Dataset], fmt: str, view: View) -> bytes:
+    """A download's bytes, made on click. Streamlit keeps the callable for as long as it
+    keeps the session, so it refers to the dataset weakly: a closed session's upload is
+    not kept alive by its download buttons."""
+    dataset = dataset_ref()
+    if dataset is None:
+        raise RuntimeError("this view's data is no longer on the server; reload the page")
+    return export_view(fmt, dataset.results, view, dataset.localities, demo=dataset.demo)
+
+
+def _warnings_csv(report_ref: weakref.ref) -> bytes:
+    return csv_bytes(pd.DataFrame([w.as_dict() for w in _held(report_ref).warnings]))
+
+
+def _held(report_ref: weakref.ref):
+    report = report_ref()
+    if report is None:
+        raise RuntimeError("this report is no longer on the server; upload the file again")
+    return report
+
+
+def _rejected_csv(report_ref: weakref.ref) -> bytes:
+    """The rejected rows as CSV, made on click (not kept as bytes for the session's
+    life), from the report held weakly (see _export)."""
+    return csv_bytes(_held(report_ref).rejected)

@@ -1,10 +1,33 @@
-"""What the map shows: the bundled demo, or the user's own files, as one value."""
+"""What the map shows: the bundled demo, or the user's own files, as one value.
+
+The app reads an upload of ``CHILD_READ_BYTES`` or more in a short-lived child
+process (``in_child=True``): reading makes millions of small objects, and Python's
+allocator keeps arenas that a few long-lived objects pin, for the server's life
+(freed but fragmented: ~70 MB per 49.6 MB file with the streaming reader, ~500 MB
+with the reader before it, more when sessions read at the same time). When the
+child exits, all of it goes back to the system; the server only keeps the report.
+At most ``MAX_CHILD_READERS`` children read at once, so the memory that reading
+takes is bounded however many sessions upload at the same time (bench/upload_memory.py).
+"""
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import hashlib
+import json
+import logging
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 
@@ -12,6 +35,15 @@ from mapapp.demo import LOCALITIES_FILE, RESULTS_FILE
 from mapapp.localities import LocalityReport, read_localities
 from mapapp.reader import UnreadableFileError
 from mapapp.results import ValidationReport, read_results
+
+LOG = logging.getLogger(__name__)
+DEMO_KEY = "demo"
+CHILD_READ_BYTES = int(float(os.environ.get("MAPAPP_CHILD_READ_MB", "1")) * 1024 * 1024)
+MAX_CHILD_READERS = max(1, int(os.environ.get("MAPAPP_UPLOAD_READERS", "1")))
+CHILD_TIMEOUT_S = float(os.environ.get("MAPAPP_READ_TIMEOUT_S", "600"))
+_READERS = {"results": read_results, "localities": read_localities}
+_CHILD_SLOTS = threading.BoundedSemaphore(MAX_CHILD_READERS)
+_PACKAGE_PARENT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -48,32 +80,139 @@ class Upload:
 def demo_dataset() -> Dataset:
     report = read_results(RESULTS_FILE.read_bytes(), RESULTS_FILE.name)
     localities = pd.read_csv(LOCALITIES_FILE, dtype={"ubigeo": str})
-    return Dataset("demo", report.valid, localities, True, True, "demo")
+    return Dataset(DEMO_KEY, report.valid, localities, True, True, "demo")
 
 
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:16]
+Source = bytes | Path  # a file's bytes, or the path of a copy of them (see spooled)
 
 
-def _upload(read, data: bytes, filename: str, make) -> Upload:
+def _digest(data: Source) -> str:
+    if isinstance(data, bytes):
+        return hashlib.sha256(data).hexdigest()[:16]
+    with data.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()[:16]
+
+
+def _size(data: Source) -> int:
+    return len(data) if isinstance(data, bytes) else data.stat().st_size
+
+
+@contextmanager
+def spooled(data: bytes) -> Iterator[Path]:
+    """The bytes in a temporary file, deleted afterwards: a caller that then lets go of
+    its bytes holds none of them while the file is read (in a child process)."""
+    with tempfile.TemporaryDirectory(prefix="mapapp-upload-") as folder:
+        path = Path(folder, "upload")
+        path.write_bytes(data)
+        yield path
+
+
+def _upload(kind: str, data: Source, filename: str, make, in_child: bool) -> Upload:
     """Read a file; ``make(report)`` builds the new dataset when any row is valid."""
     try:
-        report = read(data, filename)
+        if in_child and _size(data) >= CHILD_READ_BYTES:
+            report = read_in_child(kind, data, filename)
+        else:
+            report = _READERS[kind](data if isinstance(data, bytes) else data.read_bytes(),
+                                    filename)
     except UnreadableFileError as exc:
         return Upload(None, None, str(exc))
     return Upload(make(report) if report.rows_valid else None, report, None)
 
 
-def with_results(current: Dataset, data: bytes, filename: str) -> Upload:
+def with_results(current: Dataset, data: Source, filename: str, *,
+                 in_child: bool = False) -> Upload:
     """The user's results replace the demo's (and the demo's localities with them)."""
     keep = current.localities if not current.localities_demo else None
     key = f"r{_digest(data)}-{current.key if keep is not None else ''}"
-    return _upload(read_results, data, filename, lambda report: Dataset(
-        key, report.valid, keep, False, current.localities_demo, filename))
+    return _upload("results", data, filename, lambda report: Dataset(
+        key, report.valid, keep, False, current.localities_demo, filename), in_child)
 
 
-def with_localities(current: Dataset, data: bytes, filename: str) -> Upload:
+def with_localities(current: Dataset, data: Source, filename: str, *,
+                    in_child: bool = False) -> Upload:
     """The user's localities replace the demo's; the results stay as they are."""
-    return _upload(read_localities, data, filename, lambda report: replace(
-        current, key=f"{current.key}-l{_digest(data)}",
-        localities=report.valid.drop(columns="row"), localities_demo=False))
+    key = f"{current.key}-l{_digest(data)}"
+    return _upload("localities", data, filename, lambda report: replace(
+        current, key=key,
+        localities=report.valid.drop(columns="row"), localities_demo=False), in_child)
+
+
+# --- reading in a child process ---------------------------------------------------
+
+_CHILD_CODE = "from mapapp.datasets import child_main; child_main()"
+
+
+def read_in_child(kind: str, data: Source, filename: str):
+    """``read_results``/``read_localities`` run in a fresh Python process: the same
+    report (or ``UnreadableFileError``), with the reading's memory returned to the
+    system when the child exits. Waits for a free slot (``MAX_CHILD_READERS``)."""
+    with _CHILD_SLOTS, tempfile.TemporaryDirectory(prefix="mapapp-read-") as folder:
+        target = Path(folder, "report.pickle")
+        if isinstance(data, bytes):
+            source = Path(folder, "upload")
+            source.write_bytes(data)
+        else:
+            source = data
+        request = json.dumps({"kind": kind, "source": str(source), "target": str(target),
+                              "filename": filename})
+        path = os.environ.get("PYTHONPATH")
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            [str(_PACKAGE_PARENT)] + ([path] if path else [])))
+        try:
+            done = subprocess.run([sys.executable, "-c", _CHILD_CODE], input=request.encode(),
+                                  capture_output=True, env=env, timeout=CHILD_TIMEOUT_S,
+                                  check=False)
+        except subprocess.TimeoutExpired:
+            raise UnreadableFileError(
+                f"{filename}: reading took longer than {CHILD_TIMEOUT_S:.0f} s, the limit; "
+                "split the file into smaller ones") from None
+        if done.returncode != 0 or not target.exists():
+            LOG.error("reading %r in a child process failed (exit %s): %s", filename,
+                      done.returncode, done.stderr.decode(errors="replace")[-4000:])
+            raise UnreadableFileError(
+                f"{filename}: the file could not be read (the reading stopped"
+                f"{', out of memory' if done.returncode == -9 else ''})")
+        with target.open("rb") as handle:
+            status, value = pickle.load(handle)  # our own child's output
+    if status == "unreadable":
+        raise UnreadableFileError(value)
+    if status != "ok":
+        raise RuntimeError(f"reading {filename} failed in a child process:\n{value}")
+    return value
+
+
+def child_main() -> None:
+    """The child's side of ``read_in_child``: a JSON request on standard input, the
+    pickled outcome in the target file."""
+    import traceback
+
+    request = json.loads(sys.stdin.read())
+    data = Path(request["source"]).read_bytes()
+    try:
+        outcome = ("ok", _READERS[request["kind"]](data, request["filename"]))
+    except UnreadableFileError as exc:
+        outcome = ("unreadable", str(exc))
+    except Exception:  # the parent raises it, with the traceback
+        outcome = ("error", traceback.format_exc())
+    with open(request["target"], "wb") as handle:
+        pickle.dump(outcome, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+# --- giving memory back -----------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _malloc_trim():
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        return None
+
+
+def release_memory() -> None:
+    """Collect cycles and hand the C heap's free pages back to the system (glibc keeps
+    them otherwise, and the server's RSS would stay at its highest)."""
+    gc.collect()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)

@@ -80,6 +80,17 @@ TEXT: dict[str, dict[str, str]] = {
                     "en": "{rows} rows give values for a place larger than the map level "
                           "(total {total}); they are not spread over its parts."},
     "ignored_params": {"es": "Parámetros de la URL ignorados", "en": "URL parameters ignored"},
+    "upload_gone": {"es": "El archivo que subió ya no está en el servidor (se reinició o la "
+                          "sesión expiró): el mapa muestra los datos de demostración. Vuelva "
+                          "a subirlo.",
+                    "en": "The file you uploaded is no longer on the server (it restarted, "
+                          "or the session expired): the map shows the demo data. Please "
+                          "upload it again."},
+    "first_rows": {"es": "Se muestran las primeras {shown} de {total} filas; el CSV las "
+                         "tiene todas.",
+                   "en": "Showing the first {shown} of {total} rows; the CSV has them all."},
+    "download_warnings": {"es": "Descargar advertencias (CSV)",
+                          "en": "Download warnings (CSV)"},
     "nothing": {"es": "No hay datos para estos filtros.",
                 "en": "No data for these filters."},
     "of_figure": {"es": "de", "en": "of"},

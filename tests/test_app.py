@@ -167,3 +167,17 @@ def test_localities_upload_shows_on_the_map():
     app = upload(run_page(basemap="none"), "upload_localities", "loc.csv", data)
     assert not app.exception
     assert "Puerto Test" in map_payload(app)["all"]
+
+
+def test_a_long_report_shows_its_first_rows_and_offers_them_all_as_csv():
+    """A table of a million rejected rows would stay on the server for the session's
+    life: the page shows the first SHOWN_ROWS, the download has every row."""
+    from mapapp.app import SHOWN_ROWS
+
+    bad = SHOWN_ROWS + 5
+    data = ("ubigeo,año,indicador,valor\n" + "220901,2021,families_supported,-1\n" * bad
+            + "220901,2021,families_supported,7\n").encode()
+    app = upload(run_page(basemap="none", lang="en"), "upload_results", "long.csv", data)
+    assert not app.exception
+    assert len(app.dataframe[0].value) == SHOWN_ROWS
+    assert any(f"first {SHOWN_ROWS:,} of {bad:,} rows" in c.value for c in app.caption)
