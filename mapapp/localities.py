@@ -4,17 +4,28 @@ connection type. Every row ends valid or rejected with its number and reason."""
 from __future__ import annotations
 
 import datetime as dt
+import math
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import shapely
 
 from mapapp import catalog, geo
-from mapapp.numbers import detect_decimal, parse_number
+from mapapp.numbers import detect_decimal, parse_number, shown
 from mapapp.places import PlaceMatcher
-from mapapp.reader import DELIMITER_NAMES, RawTable, read_table
-from mapapp.results import MIN_YEAR, RowIssue, RowReport, default_matcher
+from mapapp.reader import (
+    DELIMITER_NAMES,
+    UNSAVED_FORMULA_REASON,
+    RawTable,
+    UnsavedFormula,
+    read_table,
+)
+from mapapp.results import MIN_YEAR, RowIssue, RowReport, default_matcher, plain_number
+from mapapp.rowtable import Issues, RejectedRows, rejected_table
 from mapapp.text import ascii_digits, normalize_key
 
 COLUMNS = ["name", "ubigeo", "lat", "lon", "year", "connection_type"]
@@ -62,83 +73,198 @@ def read_localities(source: Path | bytes, filename: str,
 
 def _validate(raw: RawTable, matcher: PlaceMatcher) -> LocalityReport:
     checker = _LocalityChecker(raw, matcher)
-    for number, cells in raw.rows:
-        checker.check(number, cells)
+    batch: list[tuple[int, tuple[object, ...]]] = []
+    for number, cells in raw.rows:  # a batch at a time: only rejected rows keep cells
+        batch.append((number, tuple(cells)))  # texts in tuples: soon untracked by the GC
+        if len(batch) == _BATCH:
+            checker.check_batch(batch)
+            batch = []
+    checker.check_batch(batch)
     return checker.report()
+
+
+_BATCH = 10_000  # rows whose positions are looked up in the districts together
+_PICKED = ("name", "ubigeo", "lat", "lon", "year", "connection_type")  # cells check reads
+_MOST_CACHED = 10_000  # distinct texts remembered per lookup (years, connection types)
+_NOT_LOOKED_UP = object()
+
+
+class _Districts:
+    """The district whose shape contains a point, for many points at once: candidates
+    from one STRtree of the shapes by their boxes, then ``shapely.contains`` on those
+    only (a point in two shapes, where simplified borders overlap, gets the first in
+    index order)."""
+
+    def __init__(self, shapes: pd.Series) -> None:
+        drawn = shapes[shapes.notna()]
+        self.codes = [str(code) for code in drawn.index]
+        self.shapes = drawn.to_numpy()
+        self.tree = shapely.STRtree(self.shapes)
+
+    def containing(self, lons: np.ndarray, lats: np.ndarray) -> list[str | None]:
+        first = np.full(len(lons), len(self.shapes))
+        for start in range(0, len(lons), 500):  # few points at a time: they die young,
+            part = slice(start, start + 500)  # the GC never scans them again
+            points = shapely.points(lons[part], lats[part])
+            point, shape = self.tree.query(points)
+            inside = shapely.contains(self.shapes[shape], points[point])
+            np.minimum.at(first[part], point[inside], shape[inside])
+        codes = self.codes
+        return [codes[i] if i < len(codes) else None for i in first.tolist()]
+
+
+class _Valid:
+    """Valid localities as typed columns (texts as codes), one DataFrame at the end."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.texts: dict[str, int] = {}  # ubigeo and connection type → code
+        self.lat, self.lon, self.year = array("d"), array("d"), array("d")  # NaN: no year
+        self.ubigeo, self.kind, self.row = array("i"), array("i"), array("q")
+
+    def add(self, row: int, name: str, code: str, lat: float, lon: float,
+            year: int | None, kind: str) -> None:
+        texts = self.texts
+        self.names.append(name)
+        self.ubigeo.append(texts.setdefault(code, len(texts)))
+        self.lat.append(lat)
+        self.lon.append(lon)
+        self.year.append(math.nan if year is None else year)
+        self.kind.append(texts.setdefault(kind, len(texts)))
+        self.row.append(row)
+
+    def frame(self) -> pd.DataFrame:
+        """As pandas makes it from lists: a year column of ints, of floats with NaN
+        where some are missing, of None where all are."""
+        columns = [*COLUMNS, "row"]
+        if not self.row:
+            return pd.DataFrame([], columns=columns)
+        texts = np.array(list(self.texts), dtype=object)
+        year = np.frombuffer(self.year, dtype=np.float64)
+        missing = np.isnan(year)
+        data = {"name": self.names,
+                "ubigeo": texts[np.frombuffer(self.ubigeo, dtype=np.int32)],
+                "lat": np.frombuffer(self.lat, dtype=np.float64),
+                "lon": np.frombuffer(self.lon, dtype=np.float64),
+                "year": (np.full(len(year), None, dtype=object) if missing.all()
+                         else year if missing.any() else year.astype(np.int64)),
+                "connection_type": texts[np.frombuffer(self.kind, dtype=np.int32)],
+                "row": np.frombuffer(self.row, dtype=np.int64)}
+        return pd.DataFrame(data, columns=columns)
 
 
 class _LocalityChecker:
     def __init__(self, raw: RawTable, matcher: PlaceMatcher) -> None:
         self.raw, self.matcher = raw, matcher
+        self.resolve = matcher.resolver()  # its cache goes with this file
         self.columns = _columns(raw.header)
         self.header = {c: raw.header[i] for c, i in self.columns.items()}
+        self.picks = [self.columns.get(c) for c in _PICKED]
         delimiter = next((d for d, n in DELIMITER_NAMES.items()
                           if n == raw.info.get("delimiter")), None)
-        texts = [cells[i] for _, cells in raw.rows for c, i in self.columns.items()
-                 if c in ("lat", "lon") and i < len(cells) and isinstance(cells[i], str)]
+        positions = [i for c, i in self.columns.items() if c in ("lat", "lon")]
+        texts = (cells[i] for _, cells in raw.rows for i in positions  # a pass, kept nowhere
+                 if i < len(cells) and isinstance(cells[i], str))
         self.convention = detect_decimal(texts, delimiter)
         self.districts = geo.load_boundaries("district", "screen").set_index("ubigeo").geometry
-        self.valid: list[dict] = []
-        self.errors: list[RowIssue] = []
-        self.warnings: list[RowIssue] = []
-        self.rejected: dict[int, list[object]] = {}
+        self.finder = _Districts(self.districts)
+        self.located: dict[tuple[float, float], str | None] = {}  # (lon, lat) of a batch
+        self.near: dict[str, object] = {}  # district → its shape grown by 0.01°, prepared
+        self.years: dict[str | int, int | str] = {}  # a year text → its year, or why it is none
+        self.kinds: dict[str, tuple[str, str | None]] = {}
+        self.valid = _Valid()
+        self.errors, self.warnings = Issues(), Issues()
+        self.rejected = RejectedRows(len(raw.header))  # the only rows whose cells are kept
         self.max_year = dt.date.today().year
+        # Columns read, to look for formulas without a saved value (XLSX only).
+        self.formula_columns = sorted(self.columns.items(), key=lambda item: item[1]) \
+            if getattr(raw, "unsaved_formulas", 0) else []
 
-    def cell(self, cells: list[object], column: str) -> object:
-        index = self.columns.get(column)
-        value = cells[index] if index is not None and index < len(cells) else None
-        return None if value is None or str(value).strip() == "" else value
+    def cells(self, cells: Sequence[object]) -> tuple[object, ...]:
+        """The cells check reads (_PICKED), None where blank or missing."""
+        count = len(cells)
+        return tuple([None if i is None or i >= count or (cell := cells[i]) is None
+                      or (isinstance(cell, str) and not cell.strip()) else cell
+                      for i in self.picks])
 
     def issue(self, row: int, column: str, message: str) -> RowIssue:
         return RowIssue(row, self.header.get(column, column), message)
 
-    def check(self, row: int, cells: list[object]) -> None:
+    def check_batch(self, rows: list[tuple[int, tuple[object, ...]]]) -> None:
+        """Check ``rows``, their positions in Peru looked up in the districts together."""
+        read = [self.cells(cells) for _, cells in rows]
+        positions = [(self._value(lat), self._value(lon)) for _, _, lat, lon, _, _ in read]
+        self.located = dict.fromkeys((lon, lat) for lat, lon in positions
+                                     if lat is not None and lon is not None
+                                     and _in_peru(lat, lon))
+        if self.located:
+            lons, lats = np.array(list(self.located), dtype=float).T
+            self.located.update(zip(self.located, self.finder.containing(lons, lats),
+                                    strict=True))
+        for (number, cells), picked, position in zip(rows, read, positions, strict=True):
+            self.check(number, cells, picked, position)
+
+    def check(self, row: int, cells: Sequence[object], picked: tuple[object, ...],
+              position: tuple[float | None, float | None]) -> None:
+        """One row: ``picked`` are its cells as ``self.cells`` reads them, ``position``
+        its lat and lon as ``self._value`` reads them."""
         issues: list[RowIssue] = []
-        name = self.cell(cells, "name")
+        name, ubigeo, lat_cell, lon_cell, year_cell, kind_cell = picked
         if name is None:
             issues.append(self.issue(row, "name", "name is empty"))
-        code, lat, lon = self._position(row, cells, issues)
-        year = self._year(row, cells, issues)
-        kind = self._kind(row, cells, issues)
+        code, lat, lon = self._position(row, ubigeo, (lat_cell, lon_cell), position, issues)
+        year = self._year(row, year_cell, issues)
+        kind = self._kind(row, kind_cell, issues)
+        if self.formula_columns:
+            self._explain_formulas(row, cells, issues)
         if issues:
             self.errors += issues
-            self.rejected[row] = cells
+            self.rejected.add(row, cells)
             return
-        self.valid.append({"name": str(name).strip(), "ubigeo": code, "lat": lat, "lon": lon,
-                           "year": year, "connection_type": kind, "row": row})
+        self.valid.add(row, str(name).strip(), code, lat, lon, year, kind)
 
-    def _number(self, row: int, cells: list[object], column: str,
-                issues: list[RowIssue]) -> float | None:
-        raw = self.cell(cells, column)
+    def _explain_formulas(self, row: int, cells: list[object], issues: list[RowIssue]) -> None:
+        """A formula Excel never calculated has no value to check: the row is rejected
+        with that reason, in place of "… is empty"."""
+        for column, index in self.formula_columns:
+            if index < len(cells) and isinstance(cells[index], UnsavedFormula):
+                header = self.header[column]
+                issues[:] = [i for i in issues
+                             if not (i.column == header and i.message.endswith(" is empty"))]
+                issues.append(self.issue(row, column, UNSAVED_FORMULA_REASON))
+
+    def _value(self, raw: object) -> float | None:
+        """A position cell's number, None when it is none (or not finite)."""
         if raw is None:
             return None
-        value, _ = parse_number(raw, self.convention)
-        if value is None:
-            issues.append(self.issue(row, column, f"{column} {raw!r} is not a number"))
-        return value
+        value = (plain_number(raw, self.convention) or parse_number(raw, self.convention))[0]
+        return value if value is not None and math.isfinite(value) else None
 
-    def _position(self, row: int, cells: list[object], issues: list[RowIssue]):
-        lat = self._number(row, cells, "lat", issues)
-        lon = self._number(row, cells, "lon", issues)
-        point = None
+    def _position(self, row: int, ubigeo: object, cells: tuple[object, object],
+                  position: tuple[float | None, float | None], issues: list[RowIssue]):
+        """(district, lat, lon) of a row, from its cells and their numbers."""
+        lat, lon = position
+        if lat is None and cells[0] is not None:  # 400 digits read as inf: no number either
+            issues.append(self.issue(row, "lat", f"lat {shown(cells[0])} is not a number"))
+        if lon is None and cells[1] is not None:
+            issues.append(self.issue(row, "lon", f"lon {shown(cells[1])} is not a number"))
+        placed = False  # a position inside Peru's box
         if lat is not None and lon is not None:
-            minx, miny, maxx, maxy = PERU_BOUNDS
-            if miny <= lat <= maxy and minx <= lon <= maxx:
-                point = shapely.Point(lon, lat)
-            else:
+            placed = _in_peru(lat, lon)
+            if not placed:
                 issues.append(self.issue(row, "lat", f"position {lat}, {lon} is outside Peru "
                                          "(lat and lon swapped?)"))
-        code = self._district(row, cells, issues)
+        code = self._district(row, ubigeo, issues)
         if issues:
             return None, None, None
-        if point is None and code is None:
+        if not placed and code is None:
             issues.append(self.issue(row, "ubigeo", "no position: give lat and lon, or the "
                                      "district ubigeo"))
             return None, None, None
         if code is None:
-            return self._district_of(row, point, issues), lat, lon
+            return self._district_of(row, lat, lon, issues), lat, lon
         shape = self.districts.get(code)
-        if point is None:
+        if not placed:
             if shape is None:
                 issues.append(self.issue(row, "ubigeo", f"district {code} has no shape in "
                                          f"{geo.EDITION}; give lat and lon"))
@@ -147,17 +273,26 @@ class _LocalityChecker:
             self.warnings.append(self.issue(row, "ubigeo",
                                             "no lat/lon: placed inside its district"))
             return code, round(centre.y, 5), round(centre.x, 5)
-        if shape is not None and not shape.buffer(0.01).contains(point):
+        if shape is not None and not shapely.contains_xy(self._near(code, shape), lon, lat):
             self.warnings.append(self.issue(row, "lat", f"position {lat}, {lon} lies outside "
                                             f"district {code}; the ubigeo is kept"))
         return code, lat, lon
 
-    def _district(self, row: int, cells: list[object], issues: list[RowIssue]) -> str | None:
-        raw = self.cell(cells, "ubigeo")
+    def _near(self, code: str, shape) -> object:
+        """The district's shape grown by 0.01° (a position that close is its own), made
+        once per district, prepared for many points."""
+        near = self.near.get(code)
+        if near is None:
+            near = self.near[code] = shape.buffer(0.01)
+            shapely.prepare(near)
+        return near
+
+    def _district(self, row: int, raw: object, issues: list[RowIssue]) -> str | None:
         if raw is None:
             return None
-        place = self.matcher.resolve(raw)
-        self.warnings += [self.issue(row, "ubigeo", m) for _, m in place.warnings]
+        place = self.resolve(raw)
+        if place.warnings:
+            self.warnings += [self.issue(row, "ubigeo", m) for _, m in place.warnings]
         if place.error:
             issues.append(self.issue(row, "ubigeo", place.error[1]))
         elif len(place.ubigeo) != 6:
@@ -167,48 +302,67 @@ class _LocalityChecker:
             return place.ubigeo
         return None
 
-    def _district_of(self, row: int, point, issues: list[RowIssue]) -> str | None:
-        drawn = self.districts[self.districts.notna()]
-        hits = drawn.index[shapely.contains(drawn.values, point)]
-        if len(hits):
-            return str(hits[0])
-        issues.append(self.issue(row, "lat", f"position {point.y}, {point.x} is in no district "
-                                 f"of {geo.EDITION}"))
-        return None
+    def _district_of(self, row: int, lat: float, lon: float,
+                     issues: list[RowIssue]) -> str | None:
+        code = self.located.get((lon, lat), _NOT_LOOKED_UP)
+        if code is _NOT_LOOKED_UP:
+            code = self.finder.containing(np.array([lon]), np.array([lat]))[0]
+        if code is None:
+            issues.append(self.issue(row, "lat", f"position {lat}, {lon} is in no district "
+                                     f"of {geo.EDITION}"))
+        return code
 
-    def _year(self, row: int, cells: list[object], issues: list[RowIssue]) -> int | None:
-        raw = self.cell(cells, "year")
+    def _year(self, row: int, raw: object, issues: list[RowIssue]) -> int | None:
         if raw is None:
             return None
+        cached = type(raw) is str or type(raw) is int  # a text, or a workbook's number
+        found = self.years.get(raw) if cached else None
+        if found is None:
+            found = self._read_year(raw)
+            if cached and len(self.years) < _MOST_CACHED:
+                self.years[raw] = found
+        if type(found) is str:
+            issues.append(self.issue(row, "year", found))
+            return None
+        return found
+
+    def _read_year(self, raw: object) -> int | str:
         text = str(int(raw)) if isinstance(raw, float) and raw.is_integer() else str(raw).strip()
         if ascii_digits(text) and MIN_YEAR <= int(text) <= self.max_year:
             return int(text)
-        issues.append(self.issue(row, "year", f"year {raw!r} is not a year in "
-                                 f"{MIN_YEAR}–{self.max_year}"))
-        return None
+        return f"year {shown(raw)} is not a year in {MIN_YEAR}–{self.max_year}"
 
-    def _kind(self, row: int, cells: list[object], issues: list[RowIssue]) -> str:
-        raw = self.cell(cells, "connection_type")
+    def _kind(self, row: int, raw: object, issues: list[RowIssue]) -> str:
         if raw is None:
             return ""
-        kind = CONNECTION_KEYS.get(normalize_key(raw), "")
-        if not kind:
-            issues.append(self.issue(row, "connection_type", f"unknown connection type "
-                                     f"{str(raw)!r}; use móvil/mobile, fijo/fixed or "
-                                     "fijo y móvil/fixed and mobile"))
+        found = self.kinds.get(raw) if type(raw) is str else None
+        if found is None:
+            found = _read_kind(raw)
+            if type(raw) is str and len(self.kinds) < _MOST_CACHED:
+                self.kinds[raw] = found
+        kind, problem = found
+        if problem:
+            issues.append(self.issue(row, "connection_type", problem))
         return kind
 
     def report(self) -> LocalityReport:
-        frame = pd.DataFrame(self.valid, columns=[*COLUMNS, "row"])
-        reasons: dict[int, list[str]] = {}
-        for issue in self.errors:
-            reasons.setdefault(issue.row, []).append(f"{issue.column}: {issue.message}")
-        header = [h or f"column {i + 1}" for i, h in enumerate(self.raw.header)]
-        rows = [[n, *[("" if c is None else str(c)) for c in cells[:len(header)]]
-                 + [""] * (len(header) - len(cells)), "; ".join(reasons[n])]
-                for n, cells in sorted(self.rejected.items())]
-        rejected = pd.DataFrame(rows, columns=["row", *header, "reasons"], dtype=object)
+        frame = self.valid.frame()
+        rejected = rejected_table(self.raw.header, self.rejected, self.errors)
         info = dict(self.raw.info,
                     decimal="comma" if self.convention.decimal == "," else "point")
         return LocalityReport(frame, rejected, self.errors, self.warnings, len(self.raw.rows),
                               info)
+
+
+def _in_peru(lat: float, lon: float) -> bool:
+    minx, miny, maxx, maxy = PERU_BOUNDS
+    return miny <= lat <= maxy and minx <= lon <= maxx
+
+
+def _read_kind(raw: object) -> tuple[str, str | None]:
+    """(connection type, None), or ("", why the text is none)."""
+    kind = CONNECTION_KEYS.get(normalize_key(raw), "")
+    if not kind:
+        return "", (f"unknown connection type {shown(str(raw))}; use móvil/mobile, "
+                    "fijo/fixed or fijo y móvil/fixed and mobile")
+    return kind, None

@@ -19,6 +19,15 @@ _ONE_GROUP = re.compile(r"^-?\d{1,3}[.,]\d{3}$", re.ASCII)  # 1.234: a thousand,
 _GROUPED = {".": re.compile(r"^-?\d{1,3}(\.\d{3})+$", re.ASCII),
             ",": re.compile(r"^-?\d{1,3}(,\d{3})+$", re.ASCII)}
 
+# The largest size a value may have. No indicator comes near it (the fact sheet's
+# largest figure is US$ 92 million, about 1e8), and it makes overflowing sums
+# impossible by construction: a file has at most reader.MAX_ROWS (1,000,000) rows and
+# each row gives an indicator at most one value, so a total is at most 1e6 × 1e15 =
+# 1e21 and a weighted mean's value × weight sum at most 1e15 × 1e21 = 1e36, both far
+# below the largest float (1.8e308). No total, JSON figure or export can become inf.
+MAX_MAGNITUDE = 1e15
+ECHO_CHARS = 40  # a reason quotes at most this much of a cell
+
 
 @dataclass(frozen=True)
 class DecimalConvention:
@@ -54,13 +63,16 @@ def detect_decimal(values: Iterable[str], delimiter: str | None) -> DecimalConve
 def parse_number(raw: object, convention: DecimalConvention) -> tuple[float | None, bool]:
     """``(value, ambiguous)``; value is None when the text is not a number.
 
-    Numbers from a workbook cell pass through; text follows ``convention``.
+    Numbers from a workbook cell pass through; text follows ``convention``. A number
+    too large for a float (400 digits, a cell of 1e309) comes back as ±inf: check
+    every value with ``range_problem`` before using it.
     """
     if isinstance(raw, bool):
         return None, False
-    if isinstance(raw, (int, float)):
-        value = float(raw)
-        return (value if math.isfinite(value) else None), False
+    if isinstance(raw, int):
+        return _int_to_float(raw), False
+    if isinstance(raw, float):
+        return (None if math.isnan(raw) else raw), False
     text = _clean(str(raw))
     if not text:
         return None, False
@@ -82,10 +94,38 @@ def parse_number(raw: object, convention: DecimalConvention) -> tuple[float | No
     return float(text), ambiguous
 
 
+def range_problem(value: float) -> str | None:
+    """Why a parsed value cannot be kept for any indicator, or None when it can."""
+    if math.isnan(value):
+        return "is not a number"
+    if abs(value) > MAX_MAGNITUDE:
+        return (f"is out of range: beyond ±{MAX_MAGNITUDE:,.0f}, more than any "
+                "indicator can hold")
+    return None
+
+
+def shown(raw: object) -> str:
+    """A cell as a reason quotes it: its repr, cut to ECHO_CHARS with "…" and its size."""
+    try:
+        text = raw if isinstance(raw, str) else repr(raw)
+    except ValueError:  # an int beyond Python's limit on digits to print
+        return "a number too long to print"
+    cut = text if len(text) <= ECHO_CHARS else text[:ECHO_CHARS - 1] + "…"
+    quoted = repr(cut) if isinstance(raw, str) else cut
+    return quoted if cut == text else f"{quoted} ({len(text):,} characters)"
+
+
 def other_reading(raw: object, convention: DecimalConvention) -> float | None:
     """What an ambiguous value would be with the other decimal mark."""
     other = DecimalConvention(convention.thousands, settled=True)
     return parse_number(raw, other)[0]
+
+
+def _int_to_float(value: int) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # more than 308 digits: beyond any float, so beyond the cap too
+        return math.inf if value > 0 else -math.inf
 
 
 def _clean(raw: str) -> str:

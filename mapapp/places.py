@@ -5,7 +5,9 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import pandas as pd
 
@@ -38,6 +40,17 @@ def ubigeo_text(cell: object) -> str:
     return str(cell).strip().removesuffix(".0")
 
 
+class Allowance:
+    """How many more times something costly may be done."""
+
+    def __init__(self, left: int) -> None:
+        self.left = left
+
+    def take(self) -> bool:
+        self.left -= 1
+        return self.left >= 0
+
+
 class PlaceMatcher:
     """Looks places up in a ``geo.places()`` table."""
 
@@ -49,16 +62,30 @@ class PlaceMatcher:
             self.by_key.setdefault(key, []).append(row.ubigeo)
         for alias, code in DEPARTMENT_ALIASES.items():
             self.by_key.setdefault(("department", alias), [code])
-        self._cache: dict[tuple, Resolution] = {}
 
     def resolve(self, ubigeo: object, department: object = None, province: object = None,
-                district: object = None) -> Resolution:
+                district: object = None, *, suggest: Allowance | None = None) -> Resolution:
+        """The place of a row's cells (blank cells count as absent). An unknown name
+        gets a "did you mean" while ``suggest`` allows one (always, without it)."""
         names = tuple(_clean_name(v) for v in (department, province, district))
-        key = (ubigeo_text(ubigeo), *names)
-        if key not in self._cache:
-            self._cache[key] = (self._by_code(key[0], names) if key[0]
-                                else self._by_names(*names))
-        return self._cache[key]
+        code = ubigeo_text(ubigeo)
+        return self._by_code(code, names) if code else self._by_names(*names, suggest)
+
+    def resolver(self, most: int = 16_384,
+                 suggestions: int = 200) -> Callable[..., Resolution]:
+        """``resolve`` for one file, to be dropped with it: the ``most`` places last
+        looked up are cached (Peru has 2,100 places; a cache that outlived the file
+        would keep every place text ever uploaded), and only the first
+        ``suggestions`` unknown names get a "did you mean" (each compares the name with
+        every name of its level, ~3 ms: a million distinct names would take an hour)."""
+        allowance = Allowance(suggestions)
+
+        @lru_cache(maxsize=most, typed=True)  # typed: True and 1 are different cells
+        def resolve(ubigeo: object, department: object = None, province: object = None,
+                    district: object = None) -> Resolution:
+            return self.resolve(ubigeo, department, province, district, suggest=allowance)
+
+        return resolve
 
     def _by_code(self, code: str, names: tuple[str, str, str]) -> Resolution:
         result = Resolution()
@@ -94,7 +121,8 @@ class PlaceMatcher:
     def _same(self, level: str, given: str, code: str) -> bool:
         return code in self.by_key.get((level, normalize_key(given)), [])
 
-    def _by_names(self, department: str, province: str, district: str) -> Resolution:
+    def _by_names(self, department: str, province: str, district: str,
+                  suggest: Allowance | None = None) -> Resolution:
         given = {"department": department, "province": province, "district": district}
         if not any(given.values()):
             return Resolution(error=("ubigeo", "no place: give a ubigeo or the names of "
@@ -110,7 +138,7 @@ class PlaceMatcher:
         where = self._where(given, level)
         if not candidates:
             return Resolution(error=(level, f"unknown {level} {given[level]!r}{where}"
-                                     f"{self._suggest(level, given[level])}"))
+                                     f"{self._suggest(level, given[level], suggest)}"))
         listed = ", ".join(f"{c} ({self._path(c)})" for c in sorted(candidates)[:6])
         more = "…" if len(candidates) > 6 else ""
         return Resolution(error=(level, f"ambiguous {level} {given[level]!r}{where}: "
@@ -125,7 +153,9 @@ class PlaceMatcher:
     def _path(self, code: str) -> str:
         return ", ".join(self.by_code[code[:n]]["name"] for n in (2, 4, 6) if n <= len(code))
 
-    def _suggest(self, level: str, name: str) -> str:
+    def _suggest(self, level: str, name: str, allowance: Allowance | None) -> str:
+        if allowance is not None and not allowance.take():
+            return ""
         keys = [k for (lvl, k) in self.by_key if lvl == level]
         close = difflib.get_close_matches(normalize_key(name), keys, n=3, cutoff=0.8)
         return f"; did you mean {' or '.join(repr(c.title()) for c in close)}?" if close else ""

@@ -45,7 +45,8 @@ def test_every_url_parameter_is_documented(parameter):
     assert f"`{parameter}`" in README.split("### Links reproduce the view", 1)[1]
 
 
-@pytest.mark.parametrize("figures", ["bench/results.md", "bench/loadtest.md"])
+@pytest.mark.parametrize("figures", ["bench/results.md", "bench/loadtest.md",
+                                     "bench/hostile_memory.md", "bench/upload_memory.md"])
 def test_readme_shows_the_latest_measured_figures(figures):
     text = (ROOT / figures).read_text().strip()
     assert text and text in README

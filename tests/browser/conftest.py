@@ -105,9 +105,7 @@ class OfflinePage:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             for frame in self.page.frames:
-                if "st_folium" in frame.url and frame.locator(
-                        ".leaflet-overlay-pane canvas").count() and frame.locator(
-                        ".map-legend").count():
+                if "st_folium" in frame.url and _painted(frame):
                     return frame
             self.page.wait_for_timeout(250)  # keeps routing alive, unlike time.sleep
         raise AssertionError("the map never painted")
@@ -133,3 +131,14 @@ def offline(browser, server):
     yield make
     for page in pages:
         page.close()
+
+
+def _painted(frame) -> bool:
+    """Places and legend drawn; a frame that a remount is tearing down is not."""
+    from playwright.sync_api import Error
+
+    try:
+        return bool(frame.locator(".leaflet-overlay-pane canvas").count()
+                    and frame.locator(".map-legend").count())
+    except Error:  # "Frame was detached": the old map of a view that changed level
+        return False

@@ -75,7 +75,9 @@ def test_clicking_a_department_drills_down_and_back(offline):
     wait_for(view.page, lambda: query_of(view.page).get("level") == "province")
     assert query_of(view.page)["dept"] == "22"
     view.map_frame()
-    assert view.page.get_by_role("button", name="› San Martín").is_visible()
+    # the URL changes in the script run that draws the breadcrumb: wait for both
+    view.page.get_by_role("button", name="› San Martín").wait_for(state="visible",
+                                                                   timeout=30_000)
     view.page.wait_for_timeout(1500)
     view.screenshot("drilled-down-san-martin")
     view.page.get_by_role("button", name="Perú").click()
