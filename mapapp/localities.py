@@ -15,6 +15,7 @@ import pandas as pd
 import shapely
 
 from mapapp import catalog, geo
+from mapapp.memo import BoundedMemo
 from mapapp.numbers import detect_decimal, parse_number, shown
 from mapapp.places import PlaceMatcher
 from mapapp.reader import (
@@ -85,7 +86,6 @@ def _validate(raw: RawTable, matcher: PlaceMatcher) -> LocalityReport:
 
 _BATCH = 10_000  # rows whose positions are looked up in the districts together
 _PICKED = ("name", "ubigeo", "lat", "lon", "year", "connection_type")  # cells check reads
-_MOST_CACHED = 10_000  # distinct texts remembered per lookup (years, connection types)
 _NOT_LOOKED_UP = object()
 
 
@@ -170,8 +170,8 @@ class _LocalityChecker:
         self.finder = _Districts(self.districts)
         self.located: dict[tuple[float, float], str | None] = {}  # (lon, lat) of a batch
         self.near: dict[str, object] = {}  # district → its shape grown by 0.01°, prepared
-        self.years: dict[str | int, int | str] = {}  # a year text → its year, or why it is none
-        self.kinds: dict[str, tuple[str, str | None]] = {}
+        self.years = BoundedMemo(self._read_year)  # a year cell → its year, or why it is none
+        self.kinds = BoundedMemo(_read_kind)
         self.valid = _Valid()
         self.errors, self.warnings = Issues(), Issues()
         self.rejected = RejectedRows(len(raw.header))  # the only rows whose cells are kept
@@ -315,12 +315,7 @@ class _LocalityChecker:
     def _year(self, row: int, raw: object, issues: list[RowIssue]) -> int | None:
         if raw is None:
             return None
-        cached = type(raw) is str or type(raw) is int  # a text, or a workbook's number
-        found = self.years.get(raw) if cached else None
-        if found is None:
-            found = self._read_year(raw)
-            if cached and len(self.years) < _MOST_CACHED:
-                self.years[raw] = found
+        found = self.years(raw)
         if type(found) is str:
             issues.append(self.issue(row, "year", found))
             return None
@@ -335,12 +330,7 @@ class _LocalityChecker:
     def _kind(self, row: int, raw: object, issues: list[RowIssue]) -> str:
         if raw is None:
             return ""
-        found = self.kinds.get(raw) if type(raw) is str else None
-        if found is None:
-            found = _read_kind(raw)
-            if type(raw) is str and len(self.kinds) < _MOST_CACHED:
-                self.kinds[raw] = found
-        kind, problem = found
+        kind, problem = self.kinds(raw)
         if problem:
             issues.append(self.issue(row, "connection_type", problem))
         return kind

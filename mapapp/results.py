@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from mapapp import catalog, geo
+from mapapp.memo import BoundedMemo
 from mapapp.numbers import (
     DecimalConvention,
     detect_decimal,
@@ -273,7 +274,6 @@ class _Records:
 
 _PICKED = ("ubigeo", "department", "province", "district", "year", "value_chain", "indicator",
            "value")  # the cells validate reads, in its order
-_MOST_CACHED = 10_000  # distinct texts remembered per lookup (years, indicators, chains)
 
 
 def plain_number(cell: object, convention: DecimalConvention) -> tuple[float, bool] | None:
@@ -355,9 +355,9 @@ class _RowValidator:
         self.names = {c: schema.header_of(c) for c in COLUMN_ALIASES}  # as issues name them
         self.picks = [schema.columns.get(c) for c in _PICKED]  # indexes of the cells read
         # What a text says as a year, indicator or value chain, read once per text.
-        self.years: dict[str | int, int | str] = {}
-        self.indicators: dict[str, tuple[str | None, str | None]] = {}
-        self.chains: dict[tuple[str, str | None], tuple[str, str | None]] = {}
+        self.years = BoundedMemo(self._read_year)
+        self.indicators = BoundedMemo(self._read_indicator)
+        self.chains = BoundedMemo(lambda text, indicator_id: self._read_chain(indicator_id, text))
         self.valid = _Records()  # tidy records of rows without errors
         self.errors, self.warnings = Issues(), Issues()
         self.rejected = RejectedRows(len(schema.header))  # the only rows whose cells are kept
@@ -422,12 +422,7 @@ class _RowValidator:
                 yield self.schema.header[index], indicator_id, value
 
     def _year(self, row: int, raw: object, issues: list[RowIssue]) -> int | None:
-        cached = type(raw) is str or type(raw) is int  # a text, or a workbook's number
-        found = self.years.get(raw) if cached else None
-        if found is None:
-            found = self._read_year(raw)
-            if cached and len(self.years) < _MOST_CACHED:
-                self.years[raw] = found
+        found = self.years(raw)
         if type(found) is str:
             issues.append(RowIssue(row, self.names["year"], found))
             return None
@@ -490,12 +485,7 @@ class _RowValidator:
     def _indicator(self, row: int, text: object, issues: list[RowIssue]) -> str | None:
         if self.schema.wide:
             return str(text)
-        found = self.indicators.get(text) if type(text) is str else None
-        if found is None:
-            found = self._read_indicator(text)
-            if type(text) is str and len(self.indicators) < _MOST_CACHED:
-                self.indicators[text] = found
-        indicator_id, problem = found
+        indicator_id, problem = self.indicators(text)
         if problem:
             issues.append(RowIssue(row, self.names["indicator"], problem))
         return indicator_id
@@ -515,13 +505,7 @@ class _RowValidator:
                issues: list[RowIssue]) -> str:
         if text is None:
             return ""
-        key = (text, indicator_id)
-        found = self.chains.get(key) if type(text) is str else None
-        if found is None:
-            found = self._read_chain(indicator_id, text)
-            if type(text) is str and len(self.chains) < _MOST_CACHED:
-                self.chains[key] = found
-        chain, problem = found
+        chain, problem = self.chains(text, indicator_id)
         if problem:
             issues.append(RowIssue(row, self.names["value_chain"], problem))
         return chain

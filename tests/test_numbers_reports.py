@@ -423,3 +423,16 @@ def test_issues_keep_a_repeated_message_once():
 def test_plain_numbers_read_as_parse_number_reads_them(text, convention):
     quick = plain_number(text, convention)
     assert quick is None or quick == parse_number(text, convention)
+
+
+def test_the_validators_memo_stays_bounded_and_computes_other_cells_each_time():
+    from mapapp.memo import BoundedMemo
+
+    calls = []
+    memo = BoundedMemo(lambda cell, *context: calls.append(cell) or (cell, context), size=3)
+    for cell in ["a", "a", 7, 7, "b", "c", "d", "d"]:
+        assert memo(cell, "x") == (cell, ("x",))
+    assert calls == ["a", 7, "b", "c", "d", "d"]  # "c" and "d" came after the memo was full
+    assert len(memo.known) == 3
+    memo(1.5), memo(1.5)
+    assert calls[-2:] == [1.5, 1.5]  # floats are not remembered
