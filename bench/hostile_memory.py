@@ -10,7 +10,7 @@ rejected rows, 1,000,000 of them or 200 columns wide; localities CSVs of 1,000,0
 rows, valid or all rejected) —
 then runs ``python -m mapapp validate FILE`` on each (``read_localities`` on a
 localities file) in a fresh process and prints a Markdown table: outcome, peak RSS,
-peak above an idle ``import mapapp.results``, the ratio of that to the file's bytes,
+peak above an idle ``import mapapp.ingest.results``, the ratio of that to the file's bytes,
 wall and CPU time. Writes bench/hostile_memory.md.
 
 The payload builders are also used by tests/test_bounded_readers.py.
@@ -277,9 +277,9 @@ def _inside_peru(count: int, seed: int = 7) -> Iterator[tuple[float, float]]:
     import numpy as np
     import shapely
 
-    from mapapp import geo
+    from mapapp.boundaries import geodata
 
-    shapes = geo.load_boundaries("district", "screen").geometry.dropna().to_numpy()
+    shapes = geodata.load_boundaries("district", "screen").geometry.dropna().to_numpy()
     tree, random = shapely.STRtree(shapes), np.random.default_rng(seed)
     made = 0
     while made < count:
@@ -293,9 +293,10 @@ def _inside_peru(count: int, seed: int = 7) -> Iterator[tuple[float, float]]:
 
 def _valid_rows(count: int) -> Iterator[list[object]]:
     """Distinct (place, year, value chain, indicator) keys over Peru's districts."""
-    from mapapp import catalog, geo
+    from mapapp.boundaries import geodata
+    from mapapp.model import catalog
 
-    places = geo.places()
+    places = geodata.places()
     districts = places.loc[places["level"] == "district", "ubigeo"].tolist()
     combos = [(chain, key) for key, ind in catalog.INDICATORS.items()
               if ind.aggregation == "sum"
@@ -344,8 +345,8 @@ def corpus() -> dict[str, Callable[[], bytes]]:
 READ_LOCALITIES = """
 import sys
 from pathlib import Path
-from mapapp.localities import read_localities
-from mapapp.reader import UnreadableFileError
+from mapapp.ingest.localities import read_localities
+from mapapp.ingest.reader import UnreadableFileError
 path = Path(sys.argv[1])
 try:
     report = read_localities(path.read_bytes(), path.name)
@@ -390,7 +391,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
-        idle = peak([sys.executable, "-c", "import mapapp.results"])[2]
+        idle = peak([sys.executable, "-c", "import mapapp.ingest.results"])[2]
         rest = peak([sys.executable, "-m", "mapapp", "validate", "--help"])[2]
         lines = _table_head(idle, rest)
         worst, timings = None, []
@@ -428,7 +429,7 @@ def _table_head(idle: int, rest: int) -> list[str]:
     return [f"Each file validated by `python -m mapapp validate FILE` (a `localities-` file "
             "by `read_localities`, as the app reads it) in a fresh process "
             f"({time.strftime('%Y-%m-%d')}, {cpu}, load average {load} at the start). "
-            f"Idle baseline (`python -c \"import mapapp.results\"`): {idle / 1e6:,.0f} MB; "
+            f"Idle baseline (`python -c \"import mapapp.ingest.results\"`): {idle / 1e6:,.0f} MB; "
             f"the CLI at rest (`python -m mapapp validate --help`, which imports the "
             f"exporters too): {rest / 1e6:,.0f} MB. Time is wall clock; CPU is user + "
             "system time of the process (the machine's other work slows the first, not "

@@ -57,9 +57,10 @@ def make_results(path: Path, size: int, seed: int) -> Path:
     names, each (place, year, value chain, indicator) once, so no row is a duplicate."""
     if path.exists() and abs(path.stat().st_size - size) < 2_000:
         return path
-    from mapapp import catalog, geo
+    from mapapp.boundaries import geodata
+    from mapapp.model import catalog
 
-    table = geo.places().query("level == 'district'")
+    table = geodata.places().query("level == 'district'")
     districts = list(zip(table["ubigeo"], table["name"], strict=True))
     pairs = []  # (value chain, indicator)
     for ind in catalog.INDICATORS.values():

@@ -18,10 +18,21 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.uploaded_file_manager import DeletedFile, UploadedFile
 from streamlit_folium import st_folium
 
-from mapapp import catalog, geo
-from mapapp.catalog import Lang
-from mapapp.classify import K_RANGE, PALETTES, SCHEMES
-from mapapp.datasets import (
+from mapapp.analysis.classify import K_RANGE, PALETTES, SCHEMES
+from mapapp.analysis.kpis import KPI, describe_kpi, goal_kpis
+from mapapp.analysis.layer import (
+    MapLayer,
+    build_layer,
+    filter_localities,
+    shown_areas,
+    subtitle,
+    title,
+    tooltip_rows,
+)
+from mapapp.boundaries import geodata
+from mapapp.build.demo import DEMO_LABEL, RESULTS_FILE
+from mapapp.model.i18n import t
+from mapapp.ingest.datasets import (
     DEMO_KEY,
     Dataset,
     Upload,
@@ -31,24 +42,14 @@ from mapapp.datasets import (
     with_localities,
     with_results,
 )
-from mapapp.demo import DEMO_LABEL, RESULTS_FILE
-from mapapp.export import FORMATS, MIME, csv_bytes, export_view, file_name
-from mapapp.fmt import escape_markdown, format_number
-from mapapp.i18n import t
-from mapapp.layer import (
-    MapLayer,
-    build_layer,
-    filter_localities,
-    shown_areas,
-    subtitle,
-    title,
-    tooltip_rows,
-)
-from mapapp.maps import base_map, style_data, style_group
-from mapapp.summary import KPI, describe_kpi, goal_kpis
-from mapapp.templates import template
-from mapapp.text import ascii_digits
-from mapapp.view import BASEMAPS, MEASURES, View
+from mapapp.ingest.templates import template
+from mapapp.model import catalog
+from mapapp.model.catalog import Lang
+from mapapp.model.formatting import escape_markdown, format_number
+from mapapp.model.names import ascii_digits
+from mapapp.model.view import BASEMAPS, MEASURES, View
+from mapapp.render.exports import FORMATS, MIME, csv_bytes, export_view, file_name
+from mapapp.render.web_map import base_map, style_data, style_group
 
 LOG = logging.getLogger(__name__)
 MAP_HEIGHT = 640
@@ -214,7 +215,7 @@ def _demo() -> Dataset:
     try:
         return demo_dataset()
     except (OSError, ValueError, KeyError) as exc:  # the same fix for any damage
-        name = geo.shown_path(getattr(exc, "filename", None) or RESULTS_FILE.parent)
+        name = geodata.shown_path(getattr(exc, "filename", None) or RESULTS_FILE.parent)
         raise DemoDataError(f"demo data missing or unreadable: {name} ({type(exc).__name__}); "
                             "rebuild it with: make demo (or: python -m mapapp build-demo)"
                             ) from exc
@@ -275,9 +276,9 @@ def main() -> None:
     st.set_page_config(page_title="mapapp — Amazonía", page_icon="🗺️", layout="wide")
     try:
         page()
-    except (geo.GeodataError, DemoDataError) as exc:  # a local fault with a known fix
+    except (geodata.GeodataError, DemoDataError) as exc:  # a local fault with a known fix
         LOG.exception("the page cannot be drawn")  # the full error, for the server log
-        fix = " (or: make geodata)" if isinstance(exc, geo.GeodataError) else ""
+        fix = " (or: make geodata)" if isinstance(exc, geodata.GeodataError) else ""
         st.error(escape_markdown(f"{exc}{fix}"))
 
 
@@ -324,7 +325,7 @@ def sidebar(lang: Lang, years_in_data: tuple[int, int]) -> None:
     bar.selectbox(t("indicator", lang), list(catalog.INDICATORS), key="w_indicator",
                   format_func=lambda i: catalog.INDICATORS[i].label[lang])
     indicator = catalog.INDICATORS[st.session_state["w_indicator"]]
-    bar.radio(t("level", lang), geo.LEVELS, key="w_level", horizontal=True,
+    bar.radio(t("level", lang), geodata.LEVELS, key="w_level", horizontal=True,
               format_func=lambda level: t(level, lang))
     if indicator.is_percentage:
         bar.caption(t("measure_percent", lang))
@@ -337,7 +338,7 @@ def sidebar(lang: Lang, years_in_data: tuple[int, int]) -> None:
                     help=None if indicator.by_value_chain else t("no_chains", lang))
     if years_in_data[0] < years_in_data[1]:
         bar.slider(t("years", lang), *years_in_data, key="w_years")
-    departments = geo.load_boundaries("department")
+    departments = geodata.load_boundaries("department")
     names = dict(zip(departments["ubigeo"], departments["name"], strict=True))
     bar.multiselect(t("departments", lang), list(names), key="w_depts",
                     format_func=lambda code: names[code], placeholder=t("all_peru", lang))
@@ -408,7 +409,7 @@ def breadcrumb(view: View, years_in_data: tuple[int, int]) -> None:
     crumbs = view.breadcrumb()
     row = st.container(horizontal=True, vertical_alignment="center", gap="small")
     for i, (code, target) in enumerate(crumbs):
-        label = t("peru", view.lang) if code is None else (geo.place_name(code) or code)
+        label = t("peru", view.lang) if code is None else (geodata.place_name(code) or code)
         current = i == len(crumbs) - 1 and target == view
         row.button(f"› {label}" if i else label, key=f"crumb-{code}", disabled=current,
                    on_click=apply_view, args=(target, years_in_data), type="tertiary")
@@ -480,7 +481,7 @@ def kpi_line(kpi: KPI, lang: Lang) -> None:
 def source_line(lang: Lang, demo: bool) -> None:
     data = catalog.SOURCE_DOCUMENT[lang] + (f" · {DEMO_LABEL[lang]}" if demo else "")
     st.caption(f"{t('data', lang)}: {data}")
-    st.caption(f"{t('source', lang)}: {geo.ATTRIBUTION[lang]}")
+    st.caption(f"{t('source', lang)}: {geodata.ATTRIBUTION[lang]}")
 
 
 # --- the user's data and the exports -----------------------------------------------

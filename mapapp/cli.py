@@ -64,8 +64,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _message(exc: Exception) -> str:
     """One line saying what went wrong and, where we know it, how to fix it."""
-    from mapapp.geo import GeodataError
-    from mapapp.reader import UnreadableFileError
+    from mapapp.boundaries.geodata import GeodataError
+    from mapapp.ingest.reader import UnreadableFileError
 
     if isinstance(exc, (CliError, UnreadableFileError)):
         return str(exc)
@@ -85,7 +85,7 @@ def _disk_hint(exc: OSError) -> str:
 
 
 def _fail(message: str, args: argparse.Namespace) -> int:
-    from mapapp.output import strict_json
+    from mapapp.model.output import strict_json
 
     if getattr(args, "debug", False):
         traceback.print_exc()
@@ -103,7 +103,7 @@ def _silence_stdout() -> None:
 
 def _read(path: Path) -> bytes:
     """A file's bytes, refusing early (by its size on disk) what the reader would refuse."""
-    from mapapp.reader import MAX_BYTES
+    from mapapp.ingest.reader import MAX_BYTES
 
     try:
         with path.open("rb") as file:
@@ -120,8 +120,9 @@ def _read(path: Path) -> bytes:
 
 
 def _export_parser(commands, common: argparse.ArgumentParser) -> None:
-    from mapapp import catalog, geo
-    from mapapp.export import FORMATS
+    from mapapp.boundaries import geodata
+    from mapapp.model import catalog
+    from mapapp.render.exports import FORMATS
 
     export = commands.add_parser("export", parents=[common],
                                  help="write a map or table of a view to a file")
@@ -130,7 +131,7 @@ def _export_parser(commands, common: argparse.ArgumentParser) -> None:
     export.add_argument("--indicator", required=True, choices=list(catalog.INDICATORS))
     export.add_argument("--value-chain", nargs="*", default=[], dest="value_chains",
                         choices=list(catalog.VALUE_CHAINS))
-    export.add_argument("--level", default="department", choices=list(geo.LEVELS))
+    export.add_argument("--level", default="department", choices=list(geodata.LEVELS))
     export.add_argument("--years", help="a year or a range, like 2018-2022")
     export.add_argument("--departments", nargs="*", default=[], help="2-digit ubigeo")
     export.add_argument("--measure", default="value", choices=["value", "per_km2", "share"])
@@ -140,8 +141,8 @@ def _export_parser(commands, common: argparse.ArgumentParser) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from mapapp.output import strict_json
-    from mapapp.results import read_results
+    from mapapp.ingest.results import read_results
+    from mapapp.model.output import strict_json
 
     report = read_results(_read(args.file), args.file.name)
     if args.json:
@@ -166,7 +167,7 @@ def _print_report(report, filename: str) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from mapapp.export import export_view
+    from mapapp.render.exports import export_view
 
     view = _export_view(args)
     _check_out(args.out, view, args.fmt)  # before any slow work
@@ -180,7 +181,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _export_view(args: argparse.Namespace):
-    from mapapp.view import View
+    from mapapp.model.view import View
 
     query = {"lang": args.lang, "level": args.level, "indicator": args.indicator,
              "measure": args.measure, "chain": ",".join(args.value_chains),
@@ -204,7 +205,7 @@ def _as_option(note: str) -> str:
 
 def _check_out(out: Path, view, fmt: str) -> None:
     """Refuse an --out that cannot be a file; folders are never created behind the user."""
-    from mapapp.export import file_name
+    from mapapp.render.exports import file_name
 
     if out.is_dir():
         raise CliError(f"--out {out} is a folder; give a file path, like "
@@ -217,7 +218,7 @@ def _check_out(out: Path, view, fmt: str) -> None:
 
 
 def _write(out: Path, data: bytes) -> None:
-    from mapapp.output import write_atomic
+    from mapapp.model.output import write_atomic
 
     try:
         write_atomic(out, data)
@@ -231,7 +232,7 @@ def _dataset(args: argparse.Namespace):
     demo's (demo results keep the demo label)."""
     import pandas as pd
 
-    from mapapp import datasets
+    from mapapp.ingest import datasets
 
     if args.data is None:
         current = _demo_dataset()
@@ -246,8 +247,8 @@ def _dataset(args: argparse.Namespace):
 
 
 def _demo_dataset():
-    from mapapp.datasets import demo_dataset
-    from mapapp.reader import UnreadableFileError
+    from mapapp.ingest.datasets import demo_dataset
+    from mapapp.ingest.reader import UnreadableFileError
 
     try:
         return demo_dataset()
@@ -272,9 +273,9 @@ def _add(combine, current, path: Path, see_why: str):
 
 def _check_scope(args: argparse.Namespace, view, dataset) -> None:
     """Refuse departments that do not exist and years without data: not an empty map."""
-    from mapapp import geo
+    from mapapp.boundaries import geodata
 
-    places = geo.places()
+    places = geodata.places()
     known = set(places.loc[places["level"] == "department", "ubigeo"])
     unknown = [code for code in view.depts if code not in known]
     if unknown:
@@ -292,7 +293,7 @@ def _check_scope(args: argparse.Namespace, view, dataset) -> None:
 
 
 def _build_geodata(args: argparse.Namespace) -> int:
-    from mapapp.build_geodata import build_geodata
+    from mapapp.build.boundaries import build_geodata
 
     try:
         build_geodata(args.source_dir)
@@ -302,7 +303,7 @@ def _build_geodata(args: argparse.Namespace) -> int:
 
 
 def _build_demo(args: argparse.Namespace) -> int:
-    from mapapp.demo import RESULTS_FILE, build_demo
+    from mapapp.build.demo import RESULTS_FILE, build_demo
 
     results, localities = build_demo()
     print(f"wrote {len(results)} result rows and {len(localities)} localities "

@@ -3,13 +3,18 @@
 import pandas as pd
 import pytest
 
-from mapapp import geo
-from mapapp.aggregate import Filters, aggregate_results, join_with_boundaries, national_value
-from mapapp.results import TIDY_COLUMNS
+from mapapp.analysis.aggregate import (
+    Filters,
+    aggregate_results,
+    join_with_boundaries,
+    national_value,
+)
+from mapapp.boundaries import geodata
+from mapapp.ingest.results import TIDY_COLUMNS
 
 
 def tidy(*records: tuple) -> pd.DataFrame:
-    rows = [(i + 1, u, geo.LEVEL_OF_LENGTH[len(u)], y, c, ind, v)
+    rows = [(i + 1, u, geodata.LEVEL_OF_LENGTH[len(u)], y, c, ind, v)
             for i, (u, y, c, ind, v) in enumerate(records)]
     return pd.DataFrame(rows, columns=TIDY_COLUMNS)
 
@@ -71,7 +76,7 @@ def test_national_value_is_none_when_filters_leave_nothing():
 
 def test_join_keeps_every_place_and_no_data_apart_from_zero():
     layer = join_with_boundaries(aggregate_results(RESULTS, "hectares", "department"),
-                                 geo.load_boundaries("department"))
+                                 geodata.load_boundaries("department"))
     assert len(layer) == 25 and layer["value"].isna().sum() == 22
     row = layer.set_index("ubigeo").loc["10"]
     assert row["rank"] == 2 and row["share"] == pytest.approx(100 / 1122)
@@ -80,5 +85,5 @@ def test_join_keeps_every_place_and_no_data_apart_from_zero():
 
 def test_join_can_narrow_to_departments():
     layer = join_with_boundaries(aggregate_results(RESULTS, "hectares", "district"),
-                                 geo.load_boundaries("district"), areas=["22"])
+                                 geodata.load_boundaries("district"), areas=["22"])
     assert set(layer["ubigeo"].str[:2]) == {"22"} and layer["value"].notna().sum() == 3

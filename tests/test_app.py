@@ -6,8 +6,9 @@ import pytest
 from helpers import ROOT
 from streamlit.testing.v1 import AppTest
 
-from mapapp import catalog, geo
-from mapapp.demo import DEMO_LABEL
+from mapapp.boundaries import geodata
+from mapapp.build.demo import DEMO_LABEL
+from mapapp.model import catalog
 
 
 def run_page(**query: str) -> AppTest:
@@ -45,7 +46,7 @@ def test_page_shows_map_goals_and_demo_label_in_each_language(lang, title, famil
     assert app.title[0].value == title
     assert DEMO_LABEL[lang] in [w.value for w in app.warning]
     page = texts(app)
-    assert families in page and goal in page and geo.ATTRIBUTION[lang] in page
+    assert families in page and goal in page and geodata.ATTRIBUTION[lang] in page
     assert catalog.INDICATORS["families_supported"].label[lang] in [s.value for s in app.subheader]
     payload = map_payload(app)
     assert DEMO_LABEL[lang] in payload["all"]

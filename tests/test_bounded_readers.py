@@ -19,10 +19,11 @@ import shapely
 import streamlit
 from helpers import ROOT, xlsx_bytes
 
-from mapapp import geo, localities, reader, results
-from mapapp.localities import read_localities
-from mapapp.reader import RowRuns, UnreadableFileError, read_table
-from mapapp.results import looks_like_header, read_results
+from mapapp.boundaries import geodata
+from mapapp.ingest import localities, reader, results
+from mapapp.ingest.localities import read_localities
+from mapapp.ingest.reader import RowRuns, UnreadableFileError, read_table
+from mapapp.ingest.results import looks_like_header, read_results
 
 _spec = importlib.util.spec_from_file_location("hostile", ROOT / "bench" / "hostile_memory.py")
 hostile = importlib.util.module_from_spec(_spec)
@@ -228,8 +229,8 @@ def test_upload_limit_counts_megabytes_as_the_uploader_does(tmp_path):
 PEAK = """
 import resource, sys
 from pathlib import Path
-from mapapp.reader import UnreadableFileError
-from mapapp.results import read_results
+from mapapp.ingest.reader import UnreadableFileError
+from mapapp.ingest.results import read_results
 for path in sys.argv[1:]:
     try:
         report = read_results(Path(path).read_bytes(), Path(path).name)
@@ -273,15 +274,15 @@ def test_values_beyond_the_cap_are_refused_in_a_wide_table(monkeypatch):
 ABOVE_REST = """
 import sys
 from pathlib import Path
-from mapapp import geo
-from mapapp.localities import read_localities
-from mapapp.results import default_matcher, read_results
+from mapapp.boundaries import geodata
+from mapapp.ingest.localities import read_localities
+from mapapp.ingest.results import default_matcher, read_results
 
 def status(field):  # this process's own figures (ru_maxrss counts its parent's, via exec)
     line = next(l for l in open("/proc/self/status") if l.startswith(field + ":"))
     return int(line.split()[1]) * 1024
 
-default_matcher(), geo.load_boundaries("district", "screen")  # as a server at rest has
+default_matcher(), geodata.load_boundaries("district", "screen")  # as a server at rest has
 read_localities(b"name,lat,lon\\nA,-6.5,-76.4\\n", "warm.csv")
 read_results(b"ubigeo,year,indicator,value\\n220501,2020,hectares,1\\n", "warm.csv")
 path = Path(sys.argv[1])
@@ -344,7 +345,7 @@ def test_a_point_in_two_shapes_is_in_the_first_in_index_order(reverse):
 def test_district_lookup_agrees_with_contains_against_every_district():
     """The tree finds what ``shapely.contains`` against every shape found, first in
     index order, for random points and for points on shared borders (shape vertices)."""
-    shapes = geo.load_boundaries("district", "screen").set_index("ubigeo").geometry
+    shapes = geodata.load_boundaries("district", "screen").set_index("ubigeo").geometry
     drawn = shapes[shapes.notna()]
     random = np.random.default_rng(1)
     corners = shapely.get_coordinates(drawn.to_numpy())[::997]

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from mapapp.classify import NO_DATA_COLOR, ClassificationError, classify
+from mapapp.analysis.classify import NO_DATA_COLOR, ClassificationError, classify
 
 VALUES = np.random.default_rng(7).lognormal(3, 1, 900)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from helpers import ROOT, csv_bytes
 
-from mapapp import catalog
+from mapapp.model import catalog
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -162,7 +162,7 @@ def _file_under_a_file(tmp_path):
     (lambda tmp: tmp, ["is a folder", "hectares_department_es.csv"]),
     (_file_under_a_file, ["notes.txt is a file, not a folder"]),
     # sysfs refuses new files even to root, so this case does not depend on who runs it
-    (lambda tmp: Path("/sys/mapapp-export.csv"), ["cannot write /sys/mapapp-export.csv"]),
+    (lambda tmp: Path("/sys/mapapp-exports.csv"), ["cannot write /sys/mapapp-exports.csv"]),
 ], ids=["missing folder", "a folder", "under a file", "unwritable"])
 def test_export_to_an_unusable_out_exits_2_naming_it(tmp_path, capsys, make_out, fragments):
     out = make_out(tmp_path)
@@ -195,7 +195,7 @@ def test_validate_of_an_unreadable_path_exits_2_naming_it(tmp_path, capsys, make
 
 def test_validate_refuses_a_file_over_the_limit_before_reading_it(tmp_path, capsys,
                                                                   monkeypatch):
-    from mapapp import reader
+    from mapapp.ingest import reader
 
     monkeypatch.setattr(reader, "MAX_BYTES", 1024 * 1024)
     path = tmp_path / "big.csv"
@@ -233,7 +233,8 @@ RESULTS_CSV = "ubigeo,year,indicator,value\n220901,2020,hectares,5\n"
 ])
 def test_export_combines_files_as_the_app_does(tmp_path, capsys, monkeypatch, files, demo,
                                                localities):
-    from mapapp import datasets, export
+    from mapapp.ingest import datasets
+    from mapapp.render import exports
 
     paths = {"--data": tmp_path / "mine.csv", "--localities": tmp_path / "places.csv"}
     paths["--data"].write_text(RESULTS_CSV)
@@ -244,7 +245,7 @@ def test_export_combines_files_as_the_app_does(tmp_path, capsys, monkeypatch, fi
         seen.update(results=results, places=places, demo=demo)
         return b"exported"
 
-    monkeypatch.setattr(export, "export_view", fake_export)
+    monkeypatch.setattr(exports, "export_view", fake_export)
     args = [a for flag in files for a in (flag, paths[flag])]
     code, stdout, _ = cli(capsys, *EXPORT_CSV, "--out", tmp_path / "map.csv", *args)
     assert code == 0 and seen["demo"] is demo and ("demo data" in stdout) is demo
@@ -275,16 +276,18 @@ def truncated_geodata(tmp_path, monkeypatch):
     """A copy of geodata/ with one layer cut in half; the real geodata/ is never touched."""
     import shutil
 
-    from mapapp import datasets, geo, results
+    from mapapp.boundaries import geodata
+    from mapapp.ingest import datasets, results
 
     copy = tmp_path / "geodata"
     shutil.copytree(ROOT / "geodata", copy)
     layer = copy / "boundaries" / "district-screen.parquet"
     layer.write_bytes(layer.read_bytes()[: layer.stat().st_size // 2])
-    caches = (geo.load_boundaries, geo.places, geo.browser_file_versions, datasets.demo_dataset)
+    caches = (geodata.load_boundaries, geodata.places, geodata.browser_file_versions,
+              datasets.demo_dataset)
     for cached in caches:
         cached.cache_clear()
-    monkeypatch.setattr(geo, "GEODATA_DIR", copy)
+    monkeypatch.setattr(geodata, "GEODATA_DIR", copy)
     monkeypatch.setattr(results, "_MATCHER", None)
     yield layer
     for cached in caches:
@@ -334,7 +337,7 @@ def _failing_open(after: int):
 
 @pytest.mark.parametrize("before", [None, b"the previous export\n"], ids=["new", "existing"])
 def test_full_disk_leaves_the_destination_as_it_was(tmp_path, capsys, monkeypatch, before):
-    from mapapp import output
+    from mapapp.model import output
 
     out = tmp_path / "map.csv"
     if before is not None:
@@ -352,7 +355,7 @@ def test_atomic_write_keeps_the_permissions_a_plain_write_gives(tmp_path, existi
     import os
     import stat
 
-    from mapapp.output import write_atomic
+    from mapapp.model.output import write_atomic
 
     path = tmp_path / "out.bin"
     if existing_mode is not None:
@@ -373,7 +376,7 @@ def test_atomic_write_to_a_pipe_writes_into_it_rather_than_replacing_it(tmp_path
     import stat
     import threading
 
-    from mapapp.output import write_atomic
+    from mapapp.model.output import write_atomic
 
     pipe = tmp_path / "pipe"
     os.mkfifo(pipe)
@@ -397,7 +400,7 @@ def test_json_outputs_parse_with_a_strict_parser(tmp_path, capsys):
 
 
 def _inf_in_report(monkeypatch):
-    from mapapp import results
+    from mapapp.ingest import results
 
     monkeypatch.setattr(results.ValidationReport, "to_json_dict",
                         lambda self: {"totals": {"hectares": {"input": float("inf")}}})
@@ -405,15 +408,15 @@ def _inf_in_report(monkeypatch):
 
 
 def _inf_in_layer(monkeypatch):
-    from mapapp import export
+    from mapapp.render import exports
 
-    real = export.build_layer
+    real = exports.build_layer
 
     def with_inf(*args, **kwargs):
         layer = real(*args, **kwargs)
         layer.places.loc[layer.places.index[0], "value"] = float("inf")
         return layer
-    monkeypatch.setattr(export, "build_layer", with_inf)
+    monkeypatch.setattr(exports, "build_layer", with_inf)
     return ["export", "--indicator", "hectares", "--format", "geojson"]
 
 
@@ -440,7 +443,7 @@ def test_non_finite_number_fails_loudly_instead_of_writing_infinity(tmp_path, ca
 def test_unexpected_error_is_one_line_and_debug_adds_the_traceback(tmp_path, capsys,
                                                                    monkeypatch, args,
                                                                    traceback):
-    from mapapp import results
+    from mapapp.ingest import results
 
     def broken(data, filename):
         raise RuntimeError("something broke\nsecond line")
@@ -457,7 +460,7 @@ def test_unexpected_error_is_one_line_and_debug_adds_the_traceback(tmp_path, cap
 
 
 def test_interrupt_exits_130_quietly(tmp_path, capsys, monkeypatch):
-    from mapapp import results
+    from mapapp.ingest import results
 
     def interrupted(data, filename):
         raise KeyboardInterrupt

@@ -5,9 +5,11 @@ import pandas as pd
 import pytest
 import shapely
 
-from mapapp import catalog, demo, geo
-from mapapp.aggregate import Filters, national_value
-from mapapp.results import read_results
+from mapapp.analysis.aggregate import Filters, national_value
+from mapapp.boundaries import geodata
+from mapapp.build import demo
+from mapapp.ingest.results import read_results
+from mapapp.model import catalog
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +34,7 @@ def test_demo_is_clean_district_level_2018_2022_in_the_amazon(report):
     valid = report.valid
     assert (valid["level"] == "district").all()
     assert sorted(valid["year"].unique()) == [2018, 2019, 2020, 2021, 2022]
-    assert set(valid["ubigeo"].str[:2]) <= geo.amazon_departments()
+    assert set(valid["ubigeo"].str[:2]) <= geodata.amazon_departments()
     assert {"cacao", "cafe", "banano", "madera"} <= set(valid["value_chain"])
     assert set(valid.loc[valid["indicator"] == "hectares", "value_chain"]) == {"cacao", "cafe"}
 
@@ -42,7 +44,7 @@ def test_localities_lie_inside_their_district_and_match_the_indicator(report):
     assert len(localities) == 117
     points = gpd.points_from_xy(localities["lon"], localities["lat"])
     for detail in ("screen", "print"):
-        shapes = geo.load_boundaries("district", detail).set_index("ubigeo").geometry
+        shapes = geodata.load_boundaries("district", detail).set_index("ubigeo").geometry
         assert shapely.contains(shapes.loc[localities["ubigeo"]].values, points).all()
     counted = localities.groupby(["ubigeo", "year"]).size()
     rows = report.valid[report.valid["indicator"] == "connected_localities"]

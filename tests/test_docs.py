@@ -5,9 +5,9 @@ import re
 import pytest
 from helpers import ROOT
 
-from mapapp import catalog
-from mapapp.results import COLUMN_ALIASES
-from mapapp.view import URL_PARAMETERS
+from mapapp.ingest.results import COLUMN_ALIASES
+from mapapp.model import catalog
+from mapapp.model.view import URL_PARAMETERS
 
 README = (ROOT / "README.md").read_text()
 

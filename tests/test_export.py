@@ -10,10 +10,11 @@ import pytest
 from PIL import Image
 from pptx import Presentation
 
-from mapapp import catalog, geo
-from mapapp.datasets import demo_dataset
-from mapapp.export import csv_bytes, export_view, neutralise, xlsx_bytes
-from mapapp.view import View
+from mapapp.boundaries import geodata
+from mapapp.ingest.datasets import demo_dataset
+from mapapp.model import catalog
+from mapapp.model.view import View
+from mapapp.render.exports import csv_bytes, export_view, neutralise, xlsx_bytes
 
 DEMO = demo_dataset()
 
@@ -106,7 +107,7 @@ def test_xlsx_has_data_and_sources_sheets():
     book = openpyxl.load_workbook(io.BytesIO(export("xlsx", lang="en")))
     assert book.sheetnames == ["data", "sources"]
     sources = {row[0]: row[1] for row in book["sources"].iter_rows(values_only=True)}
-    assert sources["boundaries"] == geo.ATTRIBUTION["en"]
+    assert sources["boundaries"] == geodata.ATTRIBUTION["en"]
     assert sources["data"] == "Demo data — illustrative distribution"
 
 
@@ -134,7 +135,7 @@ def test_formula_injection_is_neutralised_in_csv_and_xlsx():
 
 
 def test_rejected_rows_download_is_neutralised_too():
-    from mapapp.results import read_results
+    from mapapp.ingest.results import read_results
 
     report = read_results(b"ubigeo,year,indicator,value\n=cmd|' /C calc'!A0,2020,x,1\n",
                           "bad.csv")
@@ -158,9 +159,9 @@ def test_every_format_exports_user_data_without_demo_label(fmt):
 @pytest.mark.parametrize("lang", ["es", "en"])
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_templates_validate_as_they_are(lang, fmt):
-    from mapapp.localities import read_localities
-    from mapapp.results import read_results
-    from mapapp.templates import RESULTS_HEADERS, template
+    from mapapp.ingest.localities import read_localities
+    from mapapp.ingest.results import read_results
+    from mapapp.ingest.templates import RESULTS_HEADERS, template
 
     results = read_results(template("results", lang, fmt), f"template.{fmt}")
     assert results.rows_total == 3 and results.rows_rejected == 0 and results.warnings == []

@@ -10,11 +10,11 @@ from helpers import ROOT, csv_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mapapp import reader
-from mapapp.fmt import escape_markdown
-from mapapp.localities import read_localities
-from mapapp.reader import UnreadableFileError
-from mapapp.results import read_results
+from mapapp.ingest import reader
+from mapapp.ingest.localities import read_localities
+from mapapp.ingest.reader import UnreadableFileError
+from mapapp.ingest.results import read_results
+from mapapp.model.formatting import escape_markdown
 
 HEADER = ["ubigeo", "year", "indicator", "value"]
 
@@ -117,10 +117,11 @@ def test_missing_or_corrupt_geodata_names_the_file_and_the_fix(tmp_path, damage)
 def test_page_without_geodata_says_how_to_rebuild(monkeypatch, tmp_path):
     from streamlit.testing.v1 import AppTest
 
-    from mapapp import datasets, geo, results
+    from mapapp.boundaries import geodata
+    from mapapp.ingest import datasets, results
 
-    monkeypatch.setattr(geo, "GEODATA_DIR", tmp_path)
-    for cached in (geo.load_boundaries, geo.places, geo.browser_file_versions,
+    monkeypatch.setattr(geodata, "GEODATA_DIR", tmp_path)
+    for cached in (geodata.load_boundaries, geodata.places, geodata.browser_file_versions,
                    datasets.demo_dataset):
         cached.cache_clear()
     monkeypatch.setattr(results, "_MATCHER", None)
@@ -133,7 +134,7 @@ def test_page_without_geodata_says_how_to_rebuild(monkeypatch, tmp_path):
         assert str(tmp_path) not in message
         assert "python -m mapapp build-geodata" in message
     finally:
-        for cached in (geo.load_boundaries, geo.places, geo.browser_file_versions,
+        for cached in (geodata.load_boundaries, geodata.places, geodata.browser_file_versions,
                        datasets.demo_dataset):
             cached.cache_clear()
 

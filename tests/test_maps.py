@@ -5,11 +5,11 @@ import re
 
 import pytest
 
-from mapapp import compact, geo
-from mapapp.datasets import demo_dataset
-from mapapp.layer import build_layer, filter_localities
-from mapapp.maps import base_map, build_map, circle_radius, style_data
-from mapapp.view import View
+from mapapp.analysis.layer import build_layer, filter_localities
+from mapapp.boundaries import compact, geodata
+from mapapp.ingest.datasets import demo_dataset
+from mapapp.model.view import View
+from mapapp.render.web_map import base_map, build_map, circle_radius, style_data
 
 DEMO = demo_dataset()
 
@@ -41,15 +41,15 @@ def test_only_tiles_may_come_from_outside(basemap, tile_host):
 
 def test_shapes_are_sent_by_versioned_url_not_in_the_page():
     page = page_for(level="district")
-    version = geo.browser_file_versions()["district"]
+    version = geodata.browser_file_versions()["district"]
     assert f"/app/static/geo/district.json?v={version}" in page
     assert len(page) < 20_000  # no geometry in what goes over the websocket
 
 
 def test_static_shape_files_round_trip_to_the_boundaries():
-    layer = json.loads((geo.STATIC_GEO_DIR / "district.json").read_text())
+    layer = json.loads((geodata.STATIC_GEO_DIR / "district.json").read_text())
     shapes = {f["id"]: f for f in layer["features"]}
-    boundaries = geo.load_boundaries("district", "screen").set_index("ubigeo")
+    boundaries = geodata.load_boundaries("district", "screen").set_index("ubigeo")
     drawn = boundaries[boundaries.geometry.notna()]
     assert set(shapes) == set(drawn.index)
     for code in ("220901", "160101", "150101"):
@@ -129,7 +129,7 @@ def test_names_from_files_never_become_markup():
     page = build_map(build_layer(DEMO.results, View()), hostile, demo=True).get_root().render()
     assert "<img src=x" not in page and "<script>alert(3)" not in page
     assert "\\u003cimg src=x onerror=alert(1)\\u003e" in page
-    runtime = (geo.STATIC_GEO_DIR.parent / "mapapp" / "mapapp.js").read_text()
+    runtime = (geodata.STATIC_GEO_DIR.parent / "mapapp" / "mapapp.js").read_text()
     assert "textContent = line" in runtime and "innerHTML = line" not in runtime
 
 
@@ -159,7 +159,7 @@ def test_district_payload_stays_within_budget():
 def test_a_selection_without_shapes_still_frames_peru():
     """A view whose areas have no shapes (a guard in View.from_query keeps links out of
     here) must not give Leaflet NaN bounds: the map frames the whole country."""
-    from mapapp.maps import _bounds
+    from mapapp.render.web_map import _bounds
 
     south, west, north, east = _bounds("district", ("0000",))
     assert (south, west, north, east) == _bounds("department", ())

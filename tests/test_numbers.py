@@ -1,6 +1,6 @@
 import pytest
 
-from mapapp.numbers import DecimalConvention, detect_decimal, parse_number
+from mapapp.ingest.numbers import DecimalConvention, detect_decimal, parse_number
 
 COMMA = DecimalConvention(",", settled=True)
 POINT = DecimalConvention(".", settled=True)

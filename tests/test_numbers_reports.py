@@ -16,14 +16,12 @@ import pytest
 from helpers import csv_bytes, xlsx_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mapapp.model.i18n import t
 
-from mapapp import rowtable
-from mapapp.aggregate import aggregate_results, national_value
-from mapapp.catalog import LANGS
-from mapapp.export import csv_bytes as download_csv
-from mapapp.i18n import t
-from mapapp.localities import read_localities
-from mapapp.numbers import (
+from mapapp.analysis.aggregate import aggregate_results, national_value
+from mapapp.ingest import rows as row_tables
+from mapapp.ingest.localities import read_localities
+from mapapp.ingest.numbers import (
     ECHO_CHARS,
     MAX_MAGNITUDE,
     DecimalConvention,
@@ -31,9 +29,19 @@ from mapapp.numbers import (
     range_problem,
     shown,
 )
-from mapapp.reader import MAX_ROWS
-from mapapp.results import TIDY_COLUMNS, plain_number, read_results
-from mapapp.rowtable import REASONS, RESERVED, ROW, Issues, RejectedRows, RowIssue, rejected_table
+from mapapp.ingest.reader import MAX_ROWS
+from mapapp.ingest.results import TIDY_COLUMNS, plain_number, read_results
+from mapapp.ingest.rows import (
+    REASONS,
+    RESERVED,
+    ROW,
+    Issues,
+    RejectedRows,
+    RowIssue,
+    rejected_table,
+)
+from mapapp.model.catalog import LANGS
+from mapapp.render.exports import csv_bytes as download_csv
 
 HEADER = ["ubigeo", "year", "value_chain", "indicator", "value"]
 GOOD = ["220501", "2020", "cacao", "hectares", "10"]
@@ -380,7 +388,7 @@ def test_rejected_table_in_small_batches_is_the_row_by_row_table(header, rejecte
     errors = [Issue(row, "value", messages[(row + n) % len(messages)])
               for row in rejected for n in range(row % 3)]
     with patch.object(RejectedRows, "BATCH", batch), \
-            patch.object(rowtable, "_REASONS_CHUNK", batch + 1):
+            patch.object(row_tables, "_REASONS_CHUNK", batch + 1):
         table = rejected_table(header, rejected, errors)
     assert [list(row) for row in table.itertuples(index=False)] == \
         reference_table(header, rejected, errors)
@@ -395,7 +403,7 @@ def test_rejected_cells_are_arrow_text_unless_arrow_cannot_hold_them():
 
 @pytest.mark.parametrize("most", [2, 20_000])
 def test_issues_read_and_compare_like_a_list_of_row_issues(monkeypatch, most):
-    monkeypatch.setattr(rowtable, "_MOST_MESSAGES", most)  # later texts: in the buffer
+    monkeypatch.setattr(row_tables, "_MOST_MESSAGES", most)  # later texts: in the buffer
     listed = [RowIssue(3, "año", "year 1990 is outside 2000–2026"), RowIssue(None, "", "file"),
               RowIssue(1, "valor", "x" * 500), RowIssue(3, "año", "second \ud800"),
               RowIssue(2, "valor", "year 1990 is outside 2000–2026")]
@@ -426,7 +434,7 @@ def test_plain_numbers_read_as_parse_number_reads_them(text, convention):
 
 
 def test_the_validators_memo_stays_bounded_and_computes_other_cells_each_time():
-    from mapapp.memo import BoundedMemo
+    from mapapp.ingest.memo import BoundedMemo
 
     calls = []
     memo = BoundedMemo(lambda cell, *context: calls.append(cell) or (cell, context), size=3)

@@ -23,14 +23,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit_folium import _get_feature_group_string
 
-from mapapp import maps
-from mapapp.datasets import demo_dataset
-from mapapp.export import FORMATS, csv_bytes, export_view
-from mapapp.layer import build_layer, filter_localities
-from mapapp.localities import read_localities
-from mapapp.maps import base_map, build_map, script_json, style_group
-from mapapp.results import read_results
-from mapapp.view import View
+from mapapp.analysis.layer import build_layer, filter_localities
+from mapapp.ingest.datasets import demo_dataset
+from mapapp.ingest.localities import read_localities
+from mapapp.ingest.results import read_results
+from mapapp.model.view import View
+from mapapp.render import web_map
+from mapapp.render.exports import FORMATS, csv_bytes, export_view
+from mapapp.render.web_map import base_map, build_map, script_json, style_group
 
 DEMO = demo_dataset()
 MARK = "ZQXJ"  # in every payload: found in a compiled template's source, it is a leak
@@ -101,9 +101,9 @@ def test_every_map_element_with_data_skips_the_second_template_pass():
     macros = [e for e in elements(fmap.get_root()) if isinstance(e, MacroElement)]
     assert {type(e).__name__ for e in macros} >= {"PlacesBase", "PlacesStyle", "HtmlControl"}
     wrong = [type(e).__name__ for e in macros
-             if not isinstance(e, (maps.LiteralMacroElement, *NO_DATA_ELEMENTS))]
+             if not isinstance(e, (web_map.LiteralMacroElement, *NO_DATA_ELEMENTS))]
     assert wrong == [], f"{wrong} would compile their output as Jinja; derive from " \
-                        "maps.LiteralMacroElement"
+                        "web_map.LiteralMacroElement"
 
 
 def test_branca_itself_still_evaluates_macro_output():
@@ -117,7 +117,7 @@ def test_branca_itself_still_evaluates_macro_output():
             super().__init__()
             self.text = text
 
-    class Safe(maps.LiteralMacroElement, Plain):
+    class Safe(web_map.LiteralMacroElement, Plain):
         pass
 
     outputs = []
@@ -237,7 +237,7 @@ def test_payloads_in_an_uploaded_file_and_its_name_stay_text_on_the_page(compile
     """Through the real page: a localities upload whose name and rows are payloads."""
     from test_app import map_payload, run_page, upload
 
-    from mapapp.fmt import escape_markdown
+    from mapapp.model.formatting import escape_markdown
 
     names = payloads(tmp_path / "pwned")
     rows = ["nombre,ubigeo,año"] + [f'"{n.replace(chr(34), chr(34) * 2)}",220901,2021'
@@ -255,7 +255,7 @@ def test_payloads_in_an_uploaded_file_and_its_name_stay_text_on_the_page(compile
 
 @pytest.mark.parametrize("path", ["../README.md", "/../../etc/passwd", "vendor/../../Makefile"])
 def test_the_html_export_inlines_only_files_of_static(path):
-    from mapapp.export import _vendor
+    from mapapp.render.exports import _vendor
 
     with pytest.raises(ValueError, match="not a file of static/"):
         _vendor(path)

@@ -21,8 +21,8 @@ from streamlit.runtime.uploaded_file_manager import DeletedFile
 from streamlit.testing.v1 import AppTest
 
 import mapapp.app as page
-from mapapp import datasets
-from mapapp.reader import UnreadableFileError
+from mapapp.ingest import datasets
+from mapapp.ingest.reader import UnreadableFileError
 
 
 def results_file(value: int) -> bytes:

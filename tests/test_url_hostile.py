@@ -19,9 +19,11 @@ from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 from test_app import map_payload, query, run_page
 
-from mapapp import geo, maps, reader
-from mapapp.fmt import escape_markdown
-from mapapp.view import URL_PARAMETERS, View
+from mapapp.boundaries import geodata
+from mapapp.ingest import reader
+from mapapp.model.formatting import escape_markdown
+from mapapp.model.view import URL_PARAMETERS, View
+from mapapp.render import web_map
 
 DEMO_YEARS = (2018, 2022)
 CONFIG = tomllib.loads((ROOT / ".streamlit/config.toml").read_text())
@@ -145,7 +147,7 @@ def test_the_note_goes_once_the_view_changes():
 @pytest.fixture
 def shapeless(monkeypatch):
     """Boundaries where the places under some codes lost their shapes (a damaged build)."""
-    original = geo.load_boundaries
+    original = geodata.load_boundaries
     lost: list[str] = []
 
     def load(level, detail="screen"):
@@ -153,9 +155,9 @@ def shapeless(monkeypatch):
         gone = frame["ubigeo"].str.startswith(tuple(lost)) if lost else frame["ubigeo"] == ""
         return frame.assign(geometry=frame.geometry.where(~gone, None))
 
-    monkeypatch.setattr(geo, "load_boundaries", load)
+    monkeypatch.setattr(geodata, "load_boundaries", load)
     yield lost
-    maps._bounds.cache_clear()
+    web_map._bounds.cache_clear()
     st.cache_resource.clear()  # layers built from the damaged shapes must not be reused
 
 

@@ -7,7 +7,7 @@ from helpers import csv_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mapapp.results import read_results
+from mapapp.ingest.results import read_results
 
 HEADER = ["ubigeo", "department", "province", "district", "year", "value_chain",
           "indicator", "value"]

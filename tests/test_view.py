@@ -2,7 +2,7 @@
 
 import pytest
 
-from mapapp.view import View
+from mapapp.model.view import View
 
 
 @pytest.mark.parametrize("query, expected", [

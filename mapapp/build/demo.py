@@ -16,13 +16,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from mapapp import catalog, geo
-from mapapp.output import write_atomic
+from mapapp.boundaries import geodata
+from mapapp.model import catalog
+from mapapp.model.output import write_atomic
 
 SEED = 20182022
 YEARS = (2018, 2019, 2020, 2021, 2022)
 YEAR_WEIGHTS = np.array([0.12, 0.17, 0.21, 0.24, 0.26])
-DEMO_DIR = geo.GEODATA_DIR / "demo"
+DEMO_DIR = geodata.GEODATA_DIR / "demo"
 RESULTS_FILE = DEMO_DIR / "results.csv"
 LOCALITIES_FILE = DEMO_DIR / "localities.csv"
 DEMO_LABEL = {
@@ -66,7 +67,7 @@ INSET_DEGREES = 0.003  # keep demo points well inside their district at both det
 
 
 def program_districts() -> pd.DataFrame:
-    districts = geo.load_boundaries("district", "print")
+    districts = geodata.load_boundaries("district", "print")
     drawn = districts[districts.geometry.notna() & districts["province"].isin(PROGRAM_PROVINCES)]
     return drawn.sort_values("ubigeo", ignore_index=True)
 
@@ -89,7 +90,7 @@ def build_demo(out_dir: Path = DEMO_DIR) -> tuple[pd.DataFrame, pd.DataFrame]:
     localities = _localities(rng, districts, activity)
     results = pd.concat(_all_indicators(rng, districts, activity, localities),
                         ignore_index=True)
-    names = geo.places().set_index("ubigeo")
+    names = geodata.places().set_index("ubigeo")
     results.insert(0, "department", results["ubigeo"].str[:2].map(names["name"]))
     results.insert(1, "province", results["ubigeo"].str[:4].map(names["name"]))
     results.insert(2, "district", results["ubigeo"].map(names["name"]))
@@ -183,7 +184,7 @@ def _percentages(rng, indicator: str, weights: pd.DataFrame, target: float, spre
 def _localities(rng, districts: pd.DataFrame, activity: np.ndarray) -> pd.DataFrame:
     total = int(catalog.INDICATORS["connected_localities"].national_total())
     counts = apportion(total, activity * rng.uniform(0, 1, len(activity)) ** 2)
-    screen = geo.load_boundaries("district", "screen").set_index("ubigeo").geometry
+    screen = geodata.load_boundaries("district", "screen").set_index("ubigeo").geometry
     rows = []
     for (code, name, shape), count in zip(
             districts[["ubigeo", "name", "geometry"]].itertuples(index=False), counts, strict=True):

@@ -18,10 +18,11 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 
-from mapapp import catalog, geo
-from mapapp.aggregate import Filters
-from mapapp.classify import K_RANGE, PALETTES, SCHEMES
-from mapapp.text import ascii_digits
+from mapapp.analysis.aggregate import Filters
+from mapapp.analysis.classify import K_RANGE, PALETTES, SCHEMES
+from mapapp.boundaries import geodata
+from mapapp.model import catalog
+from mapapp.model.names import ascii_digits
 
 BASEMAPS = ("positron", "osm", "satellite", "none")
 MEASURES = ("value", "per_km2", "share")
@@ -153,7 +154,7 @@ def _drawable(view: View, notes: list[str]) -> View:
 def _has_shapes(level: str, code: str) -> bool:
     """Whether the map can frame ``code`` at ``level``: some place there, inside it, has a
     shape (8 districts of INEI 2007 have none; a damaged build may lose more)."""
-    places = geo.load_boundaries(level)
+    places = geodata.load_boundaries(level)
     return bool(places.loc[places["ubigeo"].str.startswith(code), "geometry"].notna().any())
 
 
@@ -222,18 +223,18 @@ def _items(text: str) -> tuple[str, ...]:
 
 def _codes(level: str) -> Callable[[str], tuple[str, ...]]:
     """Ubigeo of ``level`` that name a place of the boundary edition."""
-    length = geo.CODE_LENGTH[level]
+    length = geodata.CODE_LENGTH[level]
 
     def parse(text: str) -> tuple[str, ...]:
         codes = _items(text)
         bad = [c for c in codes if not re.fullmatch(rf"\d{{{length}}}", c, flags=re.ASCII)]
         if bad:
             raise ValueError(f"{_short(', '.join(bad))} is not a {length}-digit ubigeo")
-        places = geo.places()
+        places = geodata.places()
         known = set(places.loc[places["level"] == level, "ubigeo"])
         unknown = [c for c in codes if c not in known]
         if unknown:
-            raise ValueError(f"no {level} {_short(', '.join(unknown))} in {geo.EDITION}")
+            raise ValueError(f"no {level} {_short(', '.join(unknown))} in {geodata.EDITION}")
         return codes
     return parse
 
@@ -260,7 +261,7 @@ def _k(text: str) -> int:
 
 
 _PARSERS = {
-    "lang": _choice(catalog.LANGS), "level": _choice(geo.LEVELS),
+    "lang": _choice(catalog.LANGS), "level": _choice(geodata.LEVELS),
     "indicator": _choice(tuple(catalog.INDICATORS)), "measure": _choice(MEASURES),
     "chain": _chains, "years": _years, "dept": _codes("department"), "prov": _province,
     "amazon": _flag, "scheme": _choice(SCHEMES), "k": _k, "palette": _choice(PALETTES),

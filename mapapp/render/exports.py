@@ -15,18 +15,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from mapapp import catalog, geo
-from mapapp.layer import MapLayer, build_layer, filter_localities, subtitle, title
-from mapapp.maps import build_map
-from mapapp.output import strict_json
-from mapapp.view import View
+from mapapp.analysis.layer import MapLayer, build_layer, filter_localities, subtitle, title
+from mapapp.boundaries import geodata
+from mapapp.model import catalog
+from mapapp.model.output import strict_json
+from mapapp.model.view import View
+from mapapp.render.web_map import build_map
 
 FORMATS = ("png", "html", "pptx", "csv", "xlsx", "geojson")
 MIME = {"png": "image/png", "html": "text/html", "csv": "text/csv",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
         "geojson": "application/geo+json"}
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 INLINE_BASE = "mapapp-inline:"
 LICENCE = "Boundaries: MPL-2.0 (INEI 2007 via juaneladio/peru-geojson); context: Natural Earth"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -43,7 +44,7 @@ def export_view(fmt: str, results: pd.DataFrame, view: View,
         return pptx_deck(results, view, localities, demo=demo)
     layer = build_layer(results, view, "print" if fmt in ("png", "geojson") else "screen")
     if fmt == "png":
-        from mapapp.static_map import render_png
+        from mapapp.render.png_map import render_png
 
         return render_png(layer, located, demo=demo, years_in_data=years)
     if fmt == "html":
@@ -107,7 +108,7 @@ def place_table(layer: MapLayer, *, demo: bool,
     view, lang = layer.view, layer.view.lang
     ind = catalog.INDICATORS[view.indicator]
     places = layer.places.sort_values("ubigeo").reset_index(drop=True)
-    names = geo.places().set_index("ubigeo")["name"]
+    names = geodata.places().set_index("ubigeo")["name"]
     years = view.years or years_in_data
     table = pd.DataFrame({
         "ubigeo": places["ubigeo"].to_numpy(),
@@ -128,7 +129,7 @@ def place_table(layer: MapLayer, *, demo: bool,
         "amazon_only": view.amazon,
         "data": _data_label(lang, demo),
         "source": catalog.SOURCE_DOCUMENT[lang],
-        "attribution": geo.ATTRIBUTION[lang],
+        "attribution": geodata.ATTRIBUTION[lang],
     })
     return table
 
@@ -140,7 +141,7 @@ def _whole_if_possible(values: pd.Series) -> pd.Series:
 
 
 def _data_label(lang: catalog.Lang, demo: bool) -> str:
-    from mapapp.demo import DEMO_LABEL
+    from mapapp.build.demo import DEMO_LABEL
 
     return DEMO_LABEL[lang] if demo else {"es": "Datos del usuario", "en": "User data"}[lang]
 
@@ -180,7 +181,8 @@ def xlsx_bytes(table: pd.DataFrame, lang: catalog.Lang) -> bytes:
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # never a formula, whatever the text
     sources = book.create_sheet("sources")
-    for line in (("source", catalog.SOURCE_DOCUMENT[lang]), ("boundaries", geo.ATTRIBUTION[lang]),
+    for line in (("source", catalog.SOURCE_DOCUMENT[lang]),
+                 ("boundaries", geodata.ATTRIBUTION[lang]),
                  ("licence", LICENCE), ("data", str(safe["data"].iloc[0]) if len(safe) else "")):
         sources.append(list(line))
     buffer = io.BytesIO()
@@ -200,7 +202,7 @@ def geojson_bytes(layer: MapLayer, *, demo: bool) -> bytes:
         "name": f"{title(view)} — {subtitle(view)}",
         "data": _data_label(view.lang, demo),
         "source": catalog.SOURCE_DOCUMENT[view.lang],
-        "attribution": geo.ATTRIBUTION[view.lang],
+        "attribution": geodata.ATTRIBUTION[view.lang],
         "license": LICENCE,
     })
     # Strict: a non-finite value raises here rather than shipping a non-standard "Infinity".
@@ -212,7 +214,7 @@ def geojson_bytes(layer: MapLayer, *, demo: bool) -> bytes:
 def pptx_deck(results: pd.DataFrame, view: View, localities: pd.DataFrame | None, *,
               demo: bool) -> bytes:
     """Title slide, goals/KPI slide, one map slide per value chain chosen (or one)."""
-    from mapapp.pptx_deck import build_deck
+    from mapapp.render.deck import build_deck
 
     maps = []
     views = [replace(view, chains=(chain,)) for chain in view.chains] \

@@ -11,8 +11,8 @@ from functools import lru_cache
 
 import pandas as pd
 
-from mapapp.geo import CODE_LENGTH, EDITION, LEVEL_OF_LENGTH
-from mapapp.text import ascii_digits, normalize_key
+from mapapp.boundaries.geodata import CODE_LENGTH, EDITION, LEVEL_OF_LENGTH
+from mapapp.model.names import ascii_digits, normalize_key
 
 # Leading words people put before a name: "Región San Martín", "Provincia de Lamas".
 _PREFIX = re.compile(r"^(?:(?:gobierno )?region(?:al)? |departamento |provincia |distrito )"

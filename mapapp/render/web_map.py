@@ -25,12 +25,13 @@ from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-from mapapp import catalog, geo
-from mapapp.classify import NO_DATA_COLOR
-from mapapp.fmt import format_number
-from mapapp.i18n import t
-from mapapp.layer import MapLayer, shown_areas, tooltip_rows
-from mapapp.view import View
+from mapapp.analysis.classify import NO_DATA_COLOR
+from mapapp.analysis.layer import MapLayer, shown_areas, tooltip_rows
+from mapapp.boundaries import geodata
+from mapapp.model.i18n import t
+from mapapp.model import catalog
+from mapapp.model.formatting import format_number
+from mapapp.model.view import View
 
 ASSET_BASE = "/app/static"  # Streamlit static serving (server.enableStaticServing)
 GEO_URL = "/app/static/geo"
@@ -223,15 +224,15 @@ def base_map(view: View, *, asset_base: str = ASSET_BASE, inline: bool = False,
 def _shapes(name: str, inline: bool) -> object:
     """A URL the browser caches (versioned by content), or the data itself."""
     if inline:
-        return json.loads((geo.STATIC_GEO_DIR / f"{name}.json").read_text())
-    return f"{GEO_URL}/{name}.json?v={geo.browser_file_versions()[name]}"
+        return json.loads((geodata.STATIC_GEO_DIR / f"{name}.json").read_text())
+    return f"{GEO_URL}/{name}.json?v={geodata.browser_file_versions()[name]}"
 
 
 @lru_cache(maxsize=256)
 def _bounds(level: str, areas: tuple[str, ...]) -> tuple[float, float, float, float]:
-    from mapapp.aggregate import within_areas
+    from mapapp.analysis.aggregate import within_areas
 
-    places = geo.load_boundaries(level)
+    places = geodata.load_boundaries(level)
     if areas:
         places = places[within_areas(places["ubigeo"], areas)]
     west, south, east, north = places.geometry.dropna().total_bounds
@@ -267,7 +268,7 @@ def style_data(layer: MapLayer, localities: pd.DataFrame | None, *, demo: bool) 
              for row, ok in zip(text.itertuples(index=False), has_data, strict=True) if ok}
     notice = ""
     if demo:
-        from mapapp.demo import DEMO_LABEL
+        from mapapp.build.demo import DEMO_LABEL
 
         notice = html.escape(DEMO_LABEL[lang])
     return {
@@ -325,7 +326,7 @@ def circle_radius(value: float, largest: float, max_radius: float) -> float:
 
 def locality_rows(localities: pd.DataFrame, lang: catalog.Lang) -> list[dict]:
     """Position and popup lines (plain text) of each locality."""
-    names = geo.places().set_index("ubigeo")["name"]
+    names = geodata.places().set_index("ubigeo")["name"]
     rows = []
     for row in localities.itertuples(index=False):
         kind = catalog.CONNECTION_TYPES.get(str(row.connection_type), {}).get(
@@ -339,7 +340,7 @@ def locality_rows(localities: pd.DataFrame, lang: catalog.Lang) -> list[dict]:
 
 
 def legend_html(layer: MapLayer) -> str:
-    from mapapp.layer import title
+    from mapapp.analysis.layer import title
 
     view, lang = layer.view, layer.view.lang
     rows = [f"<h4>{html.escape(title(view))} ({html.escape(layer.unit)})</h4>"]
@@ -388,8 +389,8 @@ def round_nicely(value: float) -> float:
 def source_html(lang: catalog.Lang, demo: bool) -> str:
     data = catalog.SOURCE_DOCUMENT[lang]
     if demo:
-        from mapapp.demo import DEMO_LABEL
+        from mapapp.build.demo import DEMO_LABEL
 
         data += f" · {DEMO_LABEL[lang]}"
     return (f"<div>{html.escape(t('data', lang))}: {html.escape(data)}</div>"
-            f"<div>{html.escape(geo.ATTRIBUTION[lang])}</div>")
+            f"<div>{html.escape(geodata.ATTRIBUTION[lang])}</div>")

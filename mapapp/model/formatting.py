@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from mapapp.catalog import Lang
+from mapapp.model.catalog import Lang
 
 _MARKS = {"es": (".", ","), "en": (",", ".")}  # (thousands, decimal)
 

@@ -6,7 +6,7 @@ import io
 
 import pandas as pd
 
-from mapapp import catalog
+from mapapp.model import catalog
 
 RESULTS_HEADERS = {
     "es": ["Ubigeo", "Departamento", "Provincia", "Distrito", "Año", "Cadena de valor",

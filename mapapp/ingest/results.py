@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mapapp import catalog, geo
-from mapapp.memo import BoundedMemo
-from mapapp.numbers import (
+from mapapp.boundaries import geodata
+from mapapp.ingest.memo import BoundedMemo
+from mapapp.ingest.numbers import (
     DecimalConvention,
     detect_decimal,
     other_reading,
@@ -27,8 +27,8 @@ from mapapp.numbers import (
     range_problem,
     shown,
 )
-from mapapp.places import PlaceMatcher
-from mapapp.reader import (
+from mapapp.ingest.places import PlaceMatcher
+from mapapp.ingest.reader import (
     DELIMITER_NAMES,
     UNSAVED_FORMULA_REASON,
     RawTable,
@@ -36,8 +36,9 @@ from mapapp.reader import (
     UnsavedFormula,
     read_table,
 )
-from mapapp.rowtable import Issues, RejectedRows, RowIssue, rejected_table
-from mapapp.text import ascii_digits, normalize_key
+from mapapp.ingest.rows import Issues, RejectedRows, RowIssue, rejected_table
+from mapapp.model import catalog
+from mapapp.model.names import ascii_digits, normalize_key
 
 MIN_YEAR = 2000
 TIDY_COLUMNS = ["row", "ubigeo", "level", "year", "value_chain", "indicator", "value"]
@@ -198,7 +199,7 @@ _MATCHER: PlaceMatcher | None = None
 def default_matcher() -> PlaceMatcher:
     global _MATCHER
     if _MATCHER is None:
-        _MATCHER = PlaceMatcher(geo.places())
+        _MATCHER = PlaceMatcher(geodata.places())
     return _MATCHER
 
 
@@ -263,10 +264,10 @@ class _Records:
     def frame(self) -> pd.DataFrame:
         if not len(self):
             frame = pd.DataFrame([], columns=TIDY_COLUMNS)
-            frame["level"] = frame["ubigeo"].str.len().map(geo.LEVEL_OF_LENGTH)
+            frame["level"] = frame["ubigeo"].str.len().map(geodata.LEVEL_OF_LENGTH)
             return frame.astype({"row": "int64", "year": "int64", "value": "float64"})
         columns = self.columns()
-        levels = np.array([geo.LEVEL_OF_LENGTH.get(len(t)) for t in self.texts], dtype=object)
+        levels = np.array([geodata.LEVEL_OF_LENGTH.get(len(t)) for t in self.texts], dtype=object)
         columns["level"] = levels[self.keys()[0]]
         columns["year"] = columns["year"].astype(np.int64)
         return pd.DataFrame(columns, columns=TIDY_COLUMNS, copy=False)  # no second copy

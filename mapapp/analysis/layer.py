@@ -10,12 +10,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mapapp import catalog, geo
-from mapapp.aggregate import aggregate_results, filter_results, join_with_boundaries
-from mapapp.classify import Classes, classify
-from mapapp.fmt import format_number, format_share, format_value
-from mapapp.i18n import t
-from mapapp.view import View
+from mapapp.analysis.aggregate import aggregate_results, filter_results, join_with_boundaries
+from mapapp.analysis.classify import Classes, classify
+from mapapp.boundaries import geodata
+from mapapp.model.i18n import t
+from mapapp.model import catalog
+from mapapp.model.formatting import format_number, format_share, format_value
+from mapapp.model.view import View
 
 
 @dataclass
@@ -41,9 +42,9 @@ def measure_unit(view: View) -> str:
     return unit
 
 
-def build_layer(results: pd.DataFrame, view: View, detail: geo.Detail = "screen") -> MapLayer:
+def build_layer(results: pd.DataFrame, view: View, detail: geodata.Detail = "screen") -> MapLayer:
     aggregate = aggregate_results(results, view.indicator, view.level, view.filters)
-    places = join_with_boundaries(aggregate, geo.load_boundaries(view.level, detail),
+    places = join_with_boundaries(aggregate, geodata.load_boundaries(view.level, detail),
                                   shown_areas(view))
     places = places[places.geometry.notna()]
     ind = catalog.INDICATORS[view.indicator]
@@ -63,14 +64,14 @@ def shown_areas(view: View) -> tuple[str, ...]:
         return (view.prov,)
     areas = view.depts
     if view.amazon:
-        amazon = geo.amazon_departments()
+        amazon = geodata.amazon_departments()
         areas = tuple(a for a in areas if a in amazon) if areas else tuple(sorted(amazon))
     return areas
 
 
 def context_departments(view: View):
     """Departments outside the areas shown, drawn grey for context."""
-    departments = geo.load_boundaries("department", "screen")
+    departments = geodata.load_boundaries("department", "screen")
     areas = {a[:2] for a in shown_areas(view)}
     return departments[~departments["ubigeo"].isin(areas)] if areas else departments.iloc[0:0]
 
@@ -97,7 +98,8 @@ def subtitle(view: View, years_in_data: tuple[int, int] | None = None) -> str:
     """Filters in words: unit, level, place, value chains, years."""
     lang = view.lang
     parts = [f"{t('by_' + view.level, lang)}"]
-    names = [geo.place_name(code) or code for code in ((view.prov,) if view.prov else view.depts)]
+    codes = (view.prov,) if view.prov else view.depts
+    names = [geodata.place_name(code) or code for code in codes]
     if names:
         parts.append(", ".join(names))
     elif view.amazon:

@@ -31,10 +31,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from mapapp.demo import LOCALITIES_FILE, RESULTS_FILE
-from mapapp.localities import LocalityReport, read_localities
-from mapapp.reader import UnreadableFileError
-from mapapp.results import ValidationReport, read_results
+from mapapp.build.demo import LOCALITIES_FILE, RESULTS_FILE
+from mapapp.ingest.localities import LocalityReport, read_localities
+from mapapp.ingest.reader import UnreadableFileError
+from mapapp.ingest.results import ValidationReport, read_results
 
 LOG = logging.getLogger(__name__)
 DEMO_KEY = "demo"
@@ -43,7 +43,7 @@ MAX_CHILD_READERS = max(1, int(os.environ.get("MAPAPP_UPLOAD_READERS", "1")))
 CHILD_TIMEOUT_S = float(os.environ.get("MAPAPP_READ_TIMEOUT_S", "600"))
 _READERS = {"results": read_results, "localities": read_localities}
 _CHILD_SLOTS = threading.BoundedSemaphore(MAX_CHILD_READERS)
-_PACKAGE_PARENT = Path(__file__).resolve().parents[1]
+_PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ def with_localities(current: Dataset, data: Source, filename: str, *,
 
 # --- reading in a child process ---------------------------------------------------
 
-_CHILD_CODE = "from mapapp.datasets import child_main; child_main()"
+_CHILD_CODE = "from mapapp.ingest.datasets import child_main; child_main()"
 
 
 def read_in_child(kind: str, data: Source, filename: str):

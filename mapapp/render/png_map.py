@@ -14,10 +14,11 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-from mapapp import catalog, geo
-from mapapp.i18n import t
-from mapapp.layer import MapLayer, context_departments, subtitle, title
-from mapapp.maps import CIRCLE_COLOR, circle_radius, format_bound, round_nicely
+from mapapp.analysis.layer import MapLayer, context_departments, subtitle, title
+from mapapp.boundaries import geodata
+from mapapp.model.i18n import t
+from mapapp.model import catalog
+from mapapp.render.web_map import CIRCLE_COLOR, circle_radius, format_bound, round_nicely
 
 SIZE_IN, DPI = (16, 9), 120  # 1920 × 1080 pixels
 MAP_BOX = (0.03, 0.1, 0.6, 0.74)  # left, bottom, width, height (figure fraction)
@@ -46,7 +47,7 @@ def render_png(layer: MapLayer, localities: pd.DataFrame | None = None, *, demo:
         _legend(fig, layer, localities)
         _source(fig, view.lang, demo)
         if demo:
-            from mapapp.demo import DEMO_LABEL
+            from mapapp.build.demo import DEMO_LABEL
 
             fig.text(0.97, 0.94, DEMO_LABEL[view.lang], ha="right", va="top", fontsize=15,
                      fontweight="bold", color="#664d03",
@@ -68,7 +69,7 @@ def _draw_map(ax, layer: MapLayer, localities: pd.DataFrame | None) -> None:
     ax.set_facecolor("#eef3f7")
     ax.set_xticks([])
     ax.set_yticks([])
-    countries = geo.load_context("print")
+    countries = geodata.load_context("print")
     countries[countries["name"] != "Peru"].plot(ax=ax, color="#e4e4e4", edgecolor="white",
                                                  linewidth=0.8)
     rest = context_departments(view)
@@ -121,7 +122,7 @@ def _circles(ax, layer: MapLayer, places) -> None:
 
 
 def _labels(ax, places, level: str) -> None:
-    from mapapp.maps import MAX_LABELS
+    from mapapp.render.web_map import MAX_LABELS
 
     shown = places
     if len(places) > MAX_LABELS[level]:
@@ -219,10 +220,10 @@ def _legend_symbol(ax, x: float, y: float, symbol: dict) -> None:
 def _source(fig, lang: catalog.Lang, demo: bool) -> None:
     data = catalog.SOURCE_DOCUMENT[lang]
     if demo:
-        from mapapp.demo import DEMO_LABEL
+        from mapapp.build.demo import DEMO_LABEL
 
         data += f" · {DEMO_LABEL[lang]}"
-    lines = [f"{t('data', lang)}: {data}", geo.ATTRIBUTION[lang]]
+    lines = [f"{t('data', lang)}: {data}", geodata.ATTRIBUTION[lang]]
     text = "\n".join(textwrap.fill(line, 150) for line in lines)
     fig.text(0.03, 0.02, text, fontsize=10.5, color="#444", va="bottom")
 

@@ -20,9 +20,9 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from mapapp import compact, geo
-from mapapp.output import strict_json, write_atomic
-from mapapp.text import spanish_title
+from mapapp.boundaries import compact, geodata
+from mapapp.model.names import spanish_title
+from mapapp.model.output import strict_json, write_atomic
 
 INEI_DIR = "peru-inei-2007"
 NATURAL_EARTH_DIR = "natural-earth-world-atlas"
@@ -47,8 +47,8 @@ class BuildReport:
         print(line)
 
 
-def build_geodata(source_dir: Path, out_dir: Path = geo.GEODATA_DIR,
-                  static_dir: Path = geo.STATIC_GEO_DIR) -> BuildReport:
+def build_geodata(source_dir: Path, out_dir: Path = geodata.GEODATA_DIR,
+                  static_dir: Path = geodata.STATIC_GEO_DIR) -> BuildReport:
     report = BuildReport()
     inei = source_dir / INEI_DIR
     districts_src = _read_source(inei / "peru_distrital_simple.geojson")
@@ -61,20 +61,20 @@ def build_geodata(source_dir: Path, out_dir: Path = geo.GEODATA_DIR,
     for detail, (tolerance, grid) in DETAILS.items():
         districts = _district_layer(districts_src, names, tolerance, grid)
         for level, layer in _all_levels(districts, names).items():
-            _write_parquet(layer, geo.boundary_path(level, detail, out_dir))
+            _write_parquet(layer, geodata.boundary_path(level, detail, out_dir))
         context = _context_layer(source_dir / NATURAL_EARTH_DIR / CONTEXT_SOURCE[detail])
-        _write_parquet(context, geo.context_path(detail, out_dir))
+        _write_parquet(context, geodata.context_path(detail, out_dir))
     _report_holes(out_dir, report)
 
     capitals = _capitals(inei / "peru_capital_provincia.geojson", out_dir, report)
-    _write_parquet(capitals, out_dir / geo.CAPITALS_FILE)
+    _write_parquet(capitals, out_dir / geodata.CAPITALS_FILE)
     _check_amazon_scope(out_dir, report)
     _copy_licences(source_dir, out_dir)
-    manifest = {"edition": geo.EDITION, "levels": {
-        level: len(gpd.read_parquet(geo.boundary_path(level, "screen", out_dir)))
-        for level in geo.LEVELS
+    manifest = {"edition": geodata.EDITION, "levels": {
+        level: len(gpd.read_parquet(geodata.boundary_path(level, "screen", out_dir)))
+        for level in geodata.LEVELS
     }, "browser_files": _write_browser_files(out_dir, static_dir)}
-    write_atomic(out_dir / geo.MANIFEST_FILE, (strict_json(manifest, indent=2) + "\n").encode())
+    write_atomic(out_dir / geodata.MANIFEST_FILE, (strict_json(manifest, indent=2) + "\n").encode())
     write_atomic(out_dir / "BUILD_REPORT.md", (
         "# Build report\n\nWritten by `python -m mapapp build-geodata`. "
         "Defects of the source and how the build handled them.\n\n"
@@ -98,9 +98,9 @@ def _read_source(path: Path) -> gpd.GeoDataFrame:
 
 
 def _check_district_codes(src: gpd.GeoDataFrame, report: BuildReport) -> None:
-    report.add(f"{len(src)} districts read from edition {geo.EDITION}; districts created "
+    report.add(f"{len(src)} districts read from edition {geodata.EDITION}; districts created "
                "after 2007 are not in it, and results rows with their ubigeo are rejected "
-               f"as 'not in boundary edition {geo.EDITION}'.")
+               f"as 'not in boundary edition {geodata.EDITION}'.")
     duplicated = src[src["IDDIST"].duplicated()]["IDDIST"].tolist()
     if duplicated:
         raise ValueError(f"duplicate district ubigeo in source: {duplicated}")
@@ -207,9 +207,9 @@ def _write_browser_files(out_dir: Path, static_dir: Path) -> dict[str, str]:
     """Screen-detail shapes for the browser (compact encoding), with content hashes
     that the page puts in their URLs, so a rebuilt file is never served stale."""
     static_dir.mkdir(parents=True, exist_ok=True)
-    layers = {level: gpd.read_parquet(geo.boundary_path(level, "screen", out_dir))
-              for level in geo.LEVELS}
-    countries = gpd.read_parquet(geo.context_path("screen", out_dir))
+    layers = {level: gpd.read_parquet(geodata.boundary_path(level, "screen", out_dir))
+              for level in geodata.LEVELS}
+    countries = gpd.read_parquet(geodata.context_path("screen", out_dir))
     layers["context"] = countries[countries["name"] != "Peru"].assign(ubigeo="")
     hashes = {}
     for name, frame in layers.items():
@@ -221,7 +221,7 @@ def _write_browser_files(out_dir: Path, static_dir: Path) -> dict[str, str]:
 
 
 def _report_holes(out_dir: Path, report: BuildReport) -> None:
-    departments = gpd.read_parquet(geo.boundary_path("department", "print", out_dir))
+    departments = gpd.read_parquet(geodata.boundary_path("department", "print", out_dir))
     for row in departments.itertuples():
         holes = sum(len(p.interiors) for p in shapely.get_parts(row.geometry))
         if holes:
@@ -254,7 +254,7 @@ def _polygons_only(geometry):
 def _capitals(path: Path, out_dir: Path, report: BuildReport) -> gpd.GeoDataFrame:
     """Province capitals, given a province ubigeo by the polygon they fall in."""
     src = _read_source(path)
-    provinces = gpd.read_parquet(geo.boundary_path("province", "print", out_dir))
+    provinces = gpd.read_parquet(geodata.boundary_path("province", "print", out_dir))
     joined = gpd.sjoin(src, provinces[["ubigeo", "name", "geometry"]], how="left",
                        predicate="within")
     joined = joined[~joined.index.duplicated()]
@@ -288,11 +288,11 @@ def _capitals(path: Path, out_dir: Path, report: BuildReport) -> gpd.GeoDataFram
 
 
 def _check_amazon_scope(out_dir: Path, report: BuildReport) -> None:
-    scope = pd.read_csv(out_dir / geo.AMAZON_SCOPE_FILE, dtype=str)
-    known = set(gpd.read_parquet(geo.boundary_path("department", "screen", out_dir))["ubigeo"])
+    scope = pd.read_csv(out_dir / geodata.AMAZON_SCOPE_FILE, dtype=str)
+    known = set(gpd.read_parquet(geodata.boundary_path("department", "screen", out_dir))["ubigeo"])
     unknown = sorted(set(scope["department"]) - known)
     if unknown:
-        raise ValueError(f"{geo.AMAZON_SCOPE_FILE} names unknown departments: {unknown}")
+        raise ValueError(f"{geodata.AMAZON_SCOPE_FILE} names unknown departments: {unknown}")
     report.add(f"Amazon scope: {(scope['scope'] == 'whole').sum()} wholly Amazonian "
                f"departments and {(scope['scope'] == 'partial').sum()} with Amazonian "
                "districts (Ley 27037, art. 3).")

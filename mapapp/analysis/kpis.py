@@ -6,10 +6,10 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from mapapp import catalog
-from mapapp.aggregate import Filters, national_value
-from mapapp.fmt import format_share, format_value
-from mapapp.i18n import QUALIFIER, t
+from mapapp.analysis.aggregate import Filters, national_value
+from mapapp.model.i18n import QUALIFIER, t
+from mapapp.model import catalog
+from mapapp.model.formatting import format_share, format_value
 
 
 @dataclass(frozen=True)

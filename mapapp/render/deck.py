@@ -9,11 +9,12 @@ import io
 
 import pandas as pd
 
-from mapapp import catalog, geo
-from mapapp.i18n import t
-from mapapp.layer import subtitle, title
-from mapapp.summary import describe_kpi, goal_kpis
-from mapapp.view import View
+from mapapp.analysis.kpis import describe_kpi, goal_kpis
+from mapapp.analysis.layer import subtitle, title
+from mapapp.boundaries import geodata
+from mapapp.model.i18n import t
+from mapapp.model import catalog
+from mapapp.model.view import View
 
 SLIDE_W_IN, SLIDE_H_IN = 13.333, 7.5  # 16:9
 
@@ -42,16 +43,16 @@ def build_deck(results: pd.DataFrame, view: View, maps: list[tuple[View, bytes]]
 
 
 def _data_line(lang: catalog.Lang, demo: bool) -> str:
-    from mapapp.demo import DEMO_LABEL
+    from mapapp.build.demo import DEMO_LABEL
 
     return DEMO_LABEL[lang] if demo else catalog.SOURCE_DOCUMENT[lang]
 
 
 def _notes(lang: catalog.Lang, demo: bool) -> str:
-    from mapapp.export import LICENCE
+    from mapapp.render.exports import LICENCE
 
     lines = [f"{t('data', lang)}: {catalog.SOURCE_DOCUMENT[lang]}",
-             f"{t('source', lang)}: {geo.ATTRIBUTION[lang]}", LICENCE]
+             f"{t('source', lang)}: {geodata.ATTRIBUTION[lang]}", LICENCE]
     if demo:
         lines.insert(0, _data_line(lang, demo))
     return "\n".join(lines)

@@ -14,20 +14,21 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from mapapp import catalog, geo
-from mapapp.memo import BoundedMemo
-from mapapp.numbers import detect_decimal, parse_number, shown
-from mapapp.places import PlaceMatcher
-from mapapp.reader import (
+from mapapp.boundaries import geodata
+from mapapp.ingest.memo import BoundedMemo
+from mapapp.ingest.numbers import detect_decimal, parse_number, shown
+from mapapp.ingest.places import PlaceMatcher
+from mapapp.ingest.reader import (
     DELIMITER_NAMES,
     UNSAVED_FORMULA_REASON,
     RawTable,
     UnsavedFormula,
     read_table,
 )
-from mapapp.results import MIN_YEAR, RowIssue, RowReport, default_matcher, plain_number
-from mapapp.rowtable import Issues, RejectedRows, rejected_table
-from mapapp.text import ascii_digits, normalize_key
+from mapapp.ingest.results import MIN_YEAR, RowIssue, RowReport, default_matcher, plain_number
+from mapapp.ingest.rows import Issues, RejectedRows, rejected_table
+from mapapp.model import catalog
+from mapapp.model.names import ascii_digits, normalize_key
 
 COLUMNS = ["name", "ubigeo", "lat", "lon", "year", "connection_type"]
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -166,7 +167,7 @@ class _LocalityChecker:
         texts = (cells[i] for _, cells in raw.rows for i in positions  # a pass, kept nowhere
                  if i < len(cells) and isinstance(cells[i], str))
         self.convention = detect_decimal(texts, delimiter)
-        self.districts = geo.load_boundaries("district", "screen").set_index("ubigeo").geometry
+        self.districts = geodata.load_boundaries("district", "screen").set_index("ubigeo").geometry
         self.finder = _Districts(self.districts)
         self.located: dict[tuple[float, float], str | None] = {}  # (lon, lat) of a batch
         self.near: dict[str, object] = {}  # district → its shape grown by 0.01°, prepared
@@ -267,7 +268,7 @@ class _LocalityChecker:
         if not placed:
             if shape is None:
                 issues.append(self.issue(row, "ubigeo", f"district {code} has no shape in "
-                                         f"{geo.EDITION}; give lat and lon"))
+                                         f"{geodata.EDITION}; give lat and lon"))
                 return None, None, None
             centre = shape.representative_point()
             self.warnings.append(self.issue(row, "ubigeo",
@@ -309,7 +310,7 @@ class _LocalityChecker:
             code = self.finder.containing(np.array([lon]), np.array([lat]))[0]
         if code is None:
             issues.append(self.issue(row, "lat", f"position {lat}, {lon} is in no district "
-                                     f"of {geo.EDITION}"))
+                                     f"of {geodata.EDITION}"))
         return code
 
     def _year(self, row: int, raw: object, issues: list[RowIssue]) -> int | None:

@@ -3,7 +3,7 @@ and goal names live in ``catalog``."""
 
 from __future__ import annotations
 
-from mapapp.catalog import Lang
+from mapapp.model.catalog import Lang
 
 DEFAULT_LANG: Lang = "es"
 

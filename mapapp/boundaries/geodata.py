@@ -20,7 +20,7 @@ CODE_LENGTH: dict[str, int] = {"department": 2, "province": 4, "district": 6}
 LEVEL_OF_LENGTH = {length: level for level, length in CODE_LENGTH.items()}
 
 EDITION = "INEI 2007"
-REPO_DIR = Path(__file__).resolve().parent.parent
+REPO_DIR = Path(__file__).resolve().parents[2]
 GEODATA_DIR = Path(os.environ.get("MAPAPP_GEODATA", REPO_DIR / "geodata"))
 STATIC_GEO_DIR = REPO_DIR / "static" / "geo"
 MANIFEST_FILE = "manifest.json"

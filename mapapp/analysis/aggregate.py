@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mapapp import catalog, geo
+from mapapp.boundaries import geodata
+from mapapp.model import catalog
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def filter_results(results: pd.DataFrame, filters: Filters,
         keep &= ~chained | results["value_chain"].isin(filters.value_chains)
     areas = set(filters.areas)
     if filters.amazon_only:
-        amazon = geo.amazon_departments()
+        amazon = geodata.amazon_departments()
         areas = {a for a in areas if a[:2] in amazon} if areas else amazon
     if areas or filters.amazon_only:
         keep &= within_areas(results["ubigeo"], areas)
@@ -72,7 +73,7 @@ def within_areas(ubigeo: pd.Series, areas: Iterable[str]) -> pd.Series:
 def aggregate_results(results: pd.DataFrame, indicator: str, level: str,
                       filters: Filters = Filters()) -> Aggregate:
     """Sum counts, take weighted means of percentages, per place of ``level``."""
-    length = geo.CODE_LENGTH[level]
+    length = geodata.CODE_LENGTH[level]
     ind = catalog.INDICATORS[indicator]
     rows = filter_results(results, filters, indicator)
     fine = rows["ubigeo"].str.len() >= length

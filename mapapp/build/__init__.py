@@ -1,0 +1,1 @@
+"""Commands that write the committed data: the geodata from sources, the demo dataset."""

@@ -1,0 +1,2 @@
+"""The vocabulary: indicators and goals, the view a user asks for, words, number formats,
+credits."""

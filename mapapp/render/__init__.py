@@ -1,0 +1,1 @@
+"""Drawings and files of a map layer: the web map, the PNG, the deck, the exports."""
