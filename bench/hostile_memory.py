@@ -13,7 +13,7 @@ localities file) in a fresh process and prints a Markdown table: outcome, peak R
 peak above an idle ``import mapapp.ingest.results``, the ratio of that to the file's bytes,
 wall and CPU time. Writes bench/hostile_memory.md.
 
-The payload builders are also used by tests/test_bounded_readers.py.
+The payload builders are also used by tests/ingest/test_bounded_readers.py.
 """
 
 from __future__ import annotations

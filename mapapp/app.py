@@ -30,8 +30,7 @@ from mapapp.analysis.layer import (
     tooltip_rows,
 )
 from mapapp.boundaries import geodata
-from mapapp.build.demo import DEMO_LABEL, RESULTS_FILE
-from mapapp.model.i18n import t
+from mapapp.builders.demo import DEMO_LABEL, RESULTS_FILE
 from mapapp.ingest.datasets import (
     DEMO_KEY,
     Dataset,
@@ -46,6 +45,7 @@ from mapapp.ingest.templates import template
 from mapapp.model import catalog
 from mapapp.model.catalog import Lang
 from mapapp.model.formatting import escape_markdown, format_number
+from mapapp.model.i18n import t
 from mapapp.model.names import ascii_digits
 from mapapp.model.view import BASEMAPS, MEASURES, View
 from mapapp.render.exports import FORMATS, MIME, csv_bytes, export_view, file_name

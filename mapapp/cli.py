@@ -293,7 +293,7 @@ def _check_scope(args: argparse.Namespace, view, dataset) -> None:
 
 
 def _build_geodata(args: argparse.Namespace) -> int:
-    from mapapp.build.boundaries import build_geodata
+    from mapapp.builders.boundaries import build_geodata
 
     try:
         build_geodata(args.source_dir)
@@ -303,7 +303,7 @@ def _build_geodata(args: argparse.Namespace) -> int:
 
 
 def _build_demo(args: argparse.Namespace) -> int:
-    from mapapp.build.demo import RESULTS_FILE, build_demo
+    from mapapp.builders.demo import RESULTS_FILE, build_demo
 
     results, localities = build_demo()
     print(f"wrote {len(results)} result rows and {len(localities)} localities "

@@ -7,7 +7,7 @@ from helpers import ROOT
 from streamlit.testing.v1 import AppTest
 
 from mapapp.boundaries import geodata
-from mapapp.build.demo import DEMO_LABEL
+from mapapp.builders.demo import DEMO_LABEL
 from mapapp.model import catalog
 
 

@@ -13,9 +13,9 @@ import pandas as pd
 from mapapp.analysis.aggregate import aggregate_results, filter_results, join_with_boundaries
 from mapapp.analysis.classify import Classes, classify
 from mapapp.boundaries import geodata
-from mapapp.model.i18n import t
 from mapapp.model import catalog
 from mapapp.model.formatting import format_number, format_share, format_value
+from mapapp.model.i18n import t
 from mapapp.model.view import View
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mapapp.build.demo import LOCALITIES_FILE, RESULTS_FILE
+from mapapp.builders.demo import LOCALITIES_FILE, RESULTS_FILE
 from mapapp.ingest.localities import LocalityReport, read_localities
 from mapapp.ingest.reader import UnreadableFileError
 from mapapp.ingest.results import ValidationReport, read_results

@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from mapapp.model.i18n import t
 from mapapp.ingest.reader import SharedTexts
 from mapapp.model.catalog import LANGS
+from mapapp.model.i18n import t
 
 ROW, REASONS = "row", "reasons"
 # The page renames ROW and REASONS to these labels, so no user column may take them either.

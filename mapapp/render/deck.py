@@ -12,8 +12,8 @@ import pandas as pd
 from mapapp.analysis.kpis import describe_kpi, goal_kpis
 from mapapp.analysis.layer import subtitle, title
 from mapapp.boundaries import geodata
-from mapapp.model.i18n import t
 from mapapp.model import catalog
+from mapapp.model.i18n import t
 from mapapp.model.view import View
 
 SLIDE_W_IN, SLIDE_H_IN = 13.333, 7.5  # 16:9
@@ -43,7 +43,7 @@ def build_deck(results: pd.DataFrame, view: View, maps: list[tuple[View, bytes]]
 
 
 def _data_line(lang: catalog.Lang, demo: bool) -> str:
-    from mapapp.build.demo import DEMO_LABEL
+    from mapapp.builders.demo import DEMO_LABEL
 
     return DEMO_LABEL[lang] if demo else catalog.SOURCE_DOCUMENT[lang]
 

@@ -141,7 +141,7 @@ def _whole_if_possible(values: pd.Series) -> pd.Series:
 
 
 def _data_label(lang: catalog.Lang, demo: bool) -> str:
-    from mapapp.build.demo import DEMO_LABEL
+    from mapapp.builders.demo import DEMO_LABEL
 
     return DEMO_LABEL[lang] if demo else {"es": "Datos del usuario", "en": "User data"}[lang]
 

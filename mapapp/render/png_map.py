@@ -16,8 +16,8 @@ import pandas as pd
 
 from mapapp.analysis.layer import MapLayer, context_departments, subtitle, title
 from mapapp.boundaries import geodata
-from mapapp.model.i18n import t
 from mapapp.model import catalog
+from mapapp.model.i18n import t
 from mapapp.render.web_map import CIRCLE_COLOR, circle_radius, format_bound, round_nicely
 
 SIZE_IN, DPI = (16, 9), 120  # 1920 × 1080 pixels
@@ -47,7 +47,7 @@ def render_png(layer: MapLayer, localities: pd.DataFrame | None = None, *, demo:
         _legend(fig, layer, localities)
         _source(fig, view.lang, demo)
         if demo:
-            from mapapp.build.demo import DEMO_LABEL
+            from mapapp.builders.demo import DEMO_LABEL
 
             fig.text(0.97, 0.94, DEMO_LABEL[view.lang], ha="right", va="top", fontsize=15,
                      fontweight="bold", color="#664d03",
@@ -220,7 +220,7 @@ def _legend_symbol(ax, x: float, y: float, symbol: dict) -> None:
 def _source(fig, lang: catalog.Lang, demo: bool) -> None:
     data = catalog.SOURCE_DOCUMENT[lang]
     if demo:
-        from mapapp.build.demo import DEMO_LABEL
+        from mapapp.builders.demo import DEMO_LABEL
 
         data += f" · {DEMO_LABEL[lang]}"
     lines = [f"{t('data', lang)}: {data}", geodata.ATTRIBUTION[lang]]

@@ -28,9 +28,9 @@ from jinja2 import Template
 from mapapp.analysis.classify import NO_DATA_COLOR
 from mapapp.analysis.layer import MapLayer, shown_areas, tooltip_rows
 from mapapp.boundaries import geodata
-from mapapp.model.i18n import t
 from mapapp.model import catalog
 from mapapp.model.formatting import format_number
+from mapapp.model.i18n import t
 from mapapp.model.view import View
 
 ASSET_BASE = "/app/static"  # Streamlit static serving (server.enableStaticServing)
@@ -98,7 +98,7 @@ class LiteralMacroElement(MacroElement):
     compiles that output as a new Jinja template and renders it again: any ``{{ }}``
     in data inside the output would run on the server. Our macros' output is final,
     so it goes into the page as ``Literal`` text. Every element we build with data
-    in it derives from this class (tests/test_templates.py checks the whole tree).
+    in it derives from this class (tests/render/test_template_safety.py checks the whole tree).
     """
 
     def render(self, **kwargs) -> None:
@@ -268,7 +268,7 @@ def style_data(layer: MapLayer, localities: pd.DataFrame | None, *, demo: bool) 
              for row, ok in zip(text.itertuples(index=False), has_data, strict=True) if ok}
     notice = ""
     if demo:
-        from mapapp.build.demo import DEMO_LABEL
+        from mapapp.builders.demo import DEMO_LABEL
 
         notice = html.escape(DEMO_LABEL[lang])
     return {
@@ -389,7 +389,7 @@ def round_nicely(value: float) -> float:
 def source_html(lang: catalog.Lang, demo: bool) -> str:
     data = catalog.SOURCE_DOCUMENT[lang]
     if demo:
-        from mapapp.build.demo import DEMO_LABEL
+        from mapapp.builders.demo import DEMO_LABEL
 
         data += f" · {DEMO_LABEL[lang]}"
     return (f"<div>{html.escape(t('data', lang))}: {html.escape(data)}</div>"

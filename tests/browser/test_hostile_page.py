@@ -5,7 +5,8 @@ from test_page import wait_for
 
 IMG = "<img src=x onerror=alert(1)>"
 SCRIPT = "<script>alert(2)</script>"
-JINJA = "X{{7*7}}X{% broken"  # evaluated by branca before the fix (tests/test_templates.py)
+# Evaluated by branca before the fix (tests/render/test_template_safety.py).
+JINJA = "X{{7*7}}X{% broken"
 
 
 def test_hostile_names_show_as_text_and_run_nothing(offline):

@@ -139,7 +139,7 @@ def test_page_without_geodata_says_how_to_rebuild(monkeypatch, tmp_path):
             cached.cache_clear()
 
 
-# The server settings are tested in test_url_hostile.py.
+# The server settings are tested in tests/model/test_url_hostile.py.
 
 
 @pytest.mark.parametrize("text", ["**bold** [link](javascript:alert(1)) $x$ <b>",

@@ -116,7 +116,7 @@ def test_sources_and_licences_travel_with_the_data():
 
 @pytest.mark.skipif(not SHARED_SOURCES.exists(), reason="source boundaries not beside the repo")
 def test_build_reproduces_the_committed_geodata_and_reports_defects(tmp_path, capsys):
-    from mapapp.build.boundaries import build_geodata
+    from mapapp.builders.boundaries import build_geodata
 
     shutil.copytree(ROOT / "geodata/tables", tmp_path / "tables")
     build_geodata(SHARED_SOURCES, tmp_path, tmp_path / "static")

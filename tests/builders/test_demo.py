@@ -7,7 +7,7 @@ import shapely
 
 from mapapp.analysis.aggregate import Filters, national_value
 from mapapp.boundaries import geodata
-from mapapp.build import demo
+from mapapp.builders import demo
 from mapapp.ingest.results import read_results
 from mapapp.model import catalog
 

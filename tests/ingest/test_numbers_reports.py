@@ -16,7 +16,6 @@ import pytest
 from helpers import csv_bytes, xlsx_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mapapp.model.i18n import t
 
 from mapapp.analysis.aggregate import aggregate_results, national_value
 from mapapp.ingest import rows as row_tables
@@ -41,6 +40,7 @@ from mapapp.ingest.rows import (
     rejected_table,
 )
 from mapapp.model.catalog import LANGS
+from mapapp.model.i18n import t
 from mapapp.render.exports import csv_bytes as download_csv
 
 HEADER = ["ubigeo", "year", "value_chain", "indicator", "value"]
