@@ -277,18 +277,17 @@ def truncated_geodata(tmp_path, monkeypatch):
     import shutil
 
     from mapapp.boundaries import geodata
-    from mapapp.ingest import datasets, results
+    from mapapp.ingest import datasets, places
 
     copy = tmp_path / "geodata"
     shutil.copytree(ROOT / "geodata", copy)
     layer = copy / "boundaries" / "district-screen.parquet"
     layer.write_bytes(layer.read_bytes()[: layer.stat().st_size // 2])
     caches = (geodata.load_boundaries, geodata.places, geodata.browser_file_versions,
-              datasets.demo_dataset)
+              datasets.demo_dataset, places.default_matcher)
     for cached in caches:
         cached.cache_clear()
     monkeypatch.setattr(geodata, "GEODATA_DIR", copy)
-    monkeypatch.setattr(results, "_MATCHER", None)
     yield layer
     for cached in caches:
         cached.cache_clear()

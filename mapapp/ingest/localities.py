@@ -3,7 +3,6 @@ connection type. Every row ends valid or rejected with its number and reason."""
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from array import array
 from collections.abc import Sequence
@@ -15,18 +14,12 @@ import pandas as pd
 import shapely
 
 from mapapp.boundaries import geodata
+from mapapp.ingest.checks import MIN_YEAR, RowChecker, decimal_convention
 from mapapp.ingest.memo import BoundedMemo
-from mapapp.ingest.numbers import detect_decimal, parse_number, shown
-from mapapp.ingest.places import PlaceMatcher
-from mapapp.ingest.reader import (
-    DELIMITER_NAMES,
-    UNSAVED_FORMULA_REASON,
-    RawTable,
-    UnsavedFormula,
-    read_table,
-)
-from mapapp.ingest.results import MIN_YEAR, RowIssue, RowReport, default_matcher, plain_number
-from mapapp.ingest.rows import Issues, RejectedRows, rejected_table
+from mapapp.ingest.numbers import parse_number, plain_number, shown
+from mapapp.ingest.places import PlaceMatcher, default_matcher
+from mapapp.ingest.reader import RawTable, read_table
+from mapapp.ingest.rows import RowIssue, RowReport
 from mapapp.model import catalog
 from mapapp.model.names import ascii_digits, normalize_key
 
@@ -154,46 +147,27 @@ class _Valid:
         return pd.DataFrame(data, columns=columns)
 
 
-class _LocalityChecker:
+class _LocalityChecker(RowChecker):
+    """Checks a localities table a batch of rows at a time into valid localities (each
+    placed in a district) and the rejected rows."""
+
     def __init__(self, raw: RawTable, matcher: PlaceMatcher) -> None:
-        self.raw, self.matcher = raw, matcher
-        self.resolve = matcher.resolver()  # its cache goes with this file
-        self.columns = _columns(raw.header)
-        self.header = {c: raw.header[i] for c, i in self.columns.items()}
-        self.picks = [self.columns.get(c) for c in _PICKED]
-        delimiter = next((d for d, n in DELIMITER_NAMES.items()
-                          if n == raw.info.get("delimiter")), None)
-        positions = [i for c, i in self.columns.items() if c in ("lat", "lon")]
-        texts = (cells[i] for _, cells in raw.rows for i in positions  # a pass, kept nowhere
-                 if i < len(cells) and isinstance(cells[i], str))
-        self.convention = detect_decimal(texts, delimiter)
+        columns = _columns(raw.header)
+        positions = [i for c, i in columns.items() if c in ("lat", "lon")]
+        super().__init__(raw.header, columns, _PICKED, matcher,
+                         decimal_convention(raw, positions),
+                         formulas=bool(getattr(raw, "unsaved_formulas", 0)))
+        self.raw = raw
         self.districts = geodata.load_boundaries("district", "screen").set_index("ubigeo").geometry
         self.finder = _Districts(self.districts)
         self.located: dict[tuple[float, float], str | None] = {}  # (lon, lat) of a batch
         self.near: dict[str, object] = {}  # district → its shape grown by 0.01°, prepared
-        self.years = BoundedMemo(self._read_year)  # a year cell → its year, or why it is none
-        self.kinds = BoundedMemo(_read_kind)
+        self.kinds = BoundedMemo(_read_kind)  # a connection type cell → its type, or why not
         self.valid = _Valid()
-        self.errors, self.warnings = Issues(), Issues()
-        self.rejected = RejectedRows(len(raw.header))  # the only rows whose cells are kept
-        self.max_year = dt.date.today().year
-        # Columns read, to look for formulas without a saved value (XLSX only).
-        self.formula_columns = sorted(self.columns.items(), key=lambda item: item[1]) \
-            if getattr(raw, "unsaved_formulas", 0) else []
-
-    def cells(self, cells: Sequence[object]) -> tuple[object, ...]:
-        """The cells check reads (_PICKED), None where blank or missing."""
-        count = len(cells)
-        return tuple([None if i is None or i >= count or (cell := cells[i]) is None
-                      or (isinstance(cell, str) and not cell.strip()) else cell
-                      for i in self.picks])
-
-    def issue(self, row: int, column: str, message: str) -> RowIssue:
-        return RowIssue(row, self.header.get(column, column), message)
 
     def check_batch(self, rows: list[tuple[int, tuple[object, ...]]]) -> None:
         """Check ``rows``, their positions in Peru looked up in the districts together."""
-        read = [self.cells(cells) for _, cells in rows]
+        read = [tuple(self.pick(cells)) for _, cells in rows]  # tuples: untracked by the GC
         positions = [(self._value(lat), self._value(lon)) for _, _, lat, lon, _, _ in read]
         self.located = dict.fromkeys((lon, lat) for lat, lon in positions
                                      if lat is not None and lon is not None
@@ -207,32 +181,21 @@ class _LocalityChecker:
 
     def check(self, row: int, cells: Sequence[object], picked: tuple[object, ...],
               position: tuple[float | None, float | None]) -> None:
-        """One row: ``picked`` are its cells as ``self.cells`` reads them, ``position``
+        """One row: ``picked`` are its cells as ``self.pick`` reads them, ``position``
         its lat and lon as ``self._value`` reads them."""
         issues: list[RowIssue] = []
         name, ubigeo, lat_cell, lon_cell, year_cell, kind_cell = picked
         if name is None:
             issues.append(self.issue(row, "name", "name is empty"))
         code, lat, lon = self._position(row, ubigeo, (lat_cell, lon_cell), position, issues)
-        year = self._year(row, year_cell, issues)
+        year = None if year_cell is None else self._year(row, year_cell, issues)  # optional
         kind = self._kind(row, kind_cell, issues)
         if self.formula_columns:
             self._explain_formulas(row, cells, issues)
         if issues:
-            self.errors += issues
-            self.rejected.add(row, cells)
+            self._reject(row, cells, issues)
             return
         self.valid.add(row, str(name).strip(), code, lat, lon, year, kind)
-
-    def _explain_formulas(self, row: int, cells: list[object], issues: list[RowIssue]) -> None:
-        """A formula Excel never calculated has no value to check: the row is rejected
-        with that reason, in place of "… is empty"."""
-        for column, index in self.formula_columns:
-            if index < len(cells) and isinstance(cells[index], UnsavedFormula):
-                header = self.header[column]
-                issues[:] = [i for i in issues
-                             if not (i.column == header and i.message.endswith(" is empty"))]
-                issues.append(self.issue(row, column, UNSAVED_FORMULA_REASON))
 
     def _value(self, raw: object) -> float | None:
         """A position cell's number, None when it is none (or not finite)."""
@@ -313,15 +276,6 @@ class _LocalityChecker:
                                      f"of {geodata.EDITION}"))
         return code
 
-    def _year(self, row: int, raw: object, issues: list[RowIssue]) -> int | None:
-        if raw is None:
-            return None
-        found = self.years(raw)
-        if type(found) is str:
-            issues.append(self.issue(row, "year", found))
-            return None
-        return found
-
     def _read_year(self, raw: object) -> int | str:
         text = str(int(raw)) if isinstance(raw, float) and raw.is_integer() else str(raw).strip()
         if ascii_digits(text) and MIN_YEAR <= int(text) <= self.max_year:
@@ -337,12 +291,11 @@ class _LocalityChecker:
         return kind
 
     def report(self) -> LocalityReport:
+        """Where every row ended, and how the file was read."""
         frame = self.valid.frame()
-        rejected = rejected_table(self.raw.header, self.rejected, self.errors)
-        info = dict(self.raw.info,
-                    decimal="comma" if self.convention.decimal == "," else "point")
+        rejected = self.rejected_frame()
         return LocalityReport(frame, rejected, self.errors, self.warnings, len(self.raw.rows),
-                              info)
+                              self.info(self.raw))
 
 
 def _in_peru(lat: float, lon: float) -> bool:

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 import pandas as pd
 
+from mapapp.boundaries import geodata
 from mapapp.boundaries.geodata import CODE_LENGTH, EDITION, LEVEL_OF_LENGTH
 from mapapp.model.names import ascii_digits, normalize_key
 
@@ -52,7 +53,9 @@ class Allowance:
 
 
 class PlaceMatcher:
-    """Looks places up in a ``geo.places()`` table."""
+    """Looks places up in a ``geodata.places()`` table. Holds only that table's
+    lookups (about 2,100 places): nothing it learns from files stays with it, so one
+    matcher serves every file for the server's life (see ``resolver``)."""
 
     def __init__(self, places: pd.DataFrame) -> None:
         self.by_code = places.set_index("ubigeo").to_dict("index")
@@ -159,6 +162,14 @@ class PlaceMatcher:
         keys = [k for (lvl, k) in self.by_key if lvl == level]
         close = difflib.get_close_matches(normalize_key(name), keys, n=3, cutoff=0.8)
         return f"; did you mean {' or '.join(repr(c.title()) for c in close)}?" if close else ""
+
+
+@lru_cache(maxsize=1)
+def default_matcher() -> PlaceMatcher:
+    """The matcher of the boundary edition's places, made on first use (it reads the
+    places layer) and shared by every file. ``default_matcher.cache_clear()`` drops it,
+    as when the geodata folder changes."""
+    return PlaceMatcher(geodata.places())
 
 
 def _clean_name(value: object) -> str:

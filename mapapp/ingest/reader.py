@@ -156,13 +156,16 @@ class TableRows:
 class RawTable:
     """Cells as read. ``rows`` gives (1-based data row number, cells) for each non-blank
     row (any sized iterable; the reader's reads the file again on each pass); blank rows
-    are left out and their numbers listed in ``blank_rows``."""
+    are left out and their numbers listed in ``blank_rows``. ``info`` is what reports
+    show (encoding, separator by name, sheet); ``delimiter`` is the separator itself,
+    for what is decided from it (the decimal mark)."""
 
     header: list[str]
     rows: Iterable[tuple[int, list[object]]]
     blank_rows: Sequence[int] = field(default_factory=list)
     info: dict[str, str] = field(default_factory=dict)
     unsaved_formulas: int = 0  # XLSX cells with a formula and no saved value
+    delimiter: str | None = None  # a CSV's separator character; None for a workbook
 
 
 HeaderTest = Callable[[list[str]], bool]
@@ -244,7 +247,7 @@ def _read_text(data: bytes, filename: str, is_header: HeaderTest) -> RawTable:
     if table is None:
         raise _no_header(filename)
     table.info.update(encoding=label, delimiter=DELIMITER_NAMES[delimiter])
-    return _with_rows(table, records)
+    return _with_rows(table, records, delimiter)
 
 
 def _csv_records(data: bytes, codec: str, delimiter: str, filename: str,
@@ -367,7 +370,8 @@ def _find_header(records: Records, is_header: HeaderTest) -> tuple[list[str], in
     return None
 
 
-def _with_rows(layout: _Layout, records: Callable[[int], Records]) -> RawTable:
+def _with_rows(layout: _Layout, records: Callable[[int], Records],
+               delimiter: str) -> RawTable:
     """The table, its rows read again from ``records`` on each pass, up to the last."""
 
     def rows() -> Iterator[tuple[int, list[object]]]:
@@ -378,7 +382,8 @@ def _with_rows(layout: _Layout, records: Callable[[int], Records]) -> RawTable:
             if number > 0:
                 yield number, cells
 
-    return RawTable(layout.header, TableRows(rows, layout.count), layout.blank, layout.info)
+    return RawTable(layout.header, TableRows(rows, layout.count), layout.blank, layout.info,
+                    delimiter=delimiter)
 
 
 def _no_header(filename: str) -> UnreadableFileError:
@@ -600,52 +605,67 @@ def _int(text: str | None) -> int:
 
 def _read_strings(source, budget: _Budget) -> list[str]:
     """The shared-strings table, under caps on its count, each string and the total."""
-    strings: list[str] = []
-    parts: list[str] = []
-    state = {"in_text": False, "phonetic": 0, "length": 0, "total": 0}
-
-    def start(name, attrs):
-        tag = _local(name)
-        if tag == "t":
-            state["in_text"] = not state["phonetic"]
-        elif tag == "si":
-            parts.clear()
-            state["length"] = 0
-        elif tag == "rPh":
-            state["phonetic"] += 1
-
-    def end(name):
-        tag = _local(name)
-        if tag == "t":
-            state["in_text"] = False
-        elif tag == "rPh":
-            state["phonetic"] -= 1
-        elif tag == "si":
-            length = state["length"]
-            if length > MAX_CELL_CHARS:
-                raise _too_long(budget.filename, f"shared string {len(strings) + 1:,}", length)
-            state["total"] += length
-            if state["total"] > MAX_SHARED_CHARS:
-                raise UnreadableFileError(
-                    f"{budget.filename}: the workbook's shared strings hold more than "
-                    f"{MAX_SHARED_CHARS:,} characters, the most allowed (as much text as "
-                    "a CSV at the upload limit); save the data as CSV")
-            strings.append("".join(parts).replace("x005F_", ""))  # as openpyxl reads it
-            if len(strings) > MAX_SHARED_STRINGS:
-                raise UnreadableFileError(
-                    f"{budget.filename}: the workbook has more than {MAX_SHARED_STRINGS:,} "
-                    "distinct texts (shared strings), the most allowed; save the data as CSV")
-
-    def text(data):
-        if state["in_text"]:
-            state["length"] += len(data)
-            if state["length"] <= MAX_CELL_CHARS:
-                parts.append(data)
-
+    table = _SharedStrings(budget)
     with source:
-        for _ in _parse(_parser(start, end, text), source, budget):
+        for _ in _parse(_parser(table.start, table.end, table.text), source, budget):
             pass
-    return strings
+    return table.strings
+
+
+class _SharedStrings:
+    """The expat handlers that read a shared-strings part: the text of each <si>, its
+    phonetic runs (<rPh>) left out, as openpyxl reads it."""
+
+    def __init__(self, budget: _Budget) -> None:
+        self.budget = budget
+        self.strings: list[str] = []
+        self.parts: list[str] = []  # of the current <si>
+        self.in_text = False
+        self.phonetic = 0  # <rPh> elements open
+        self.length = 0  # characters of the current <si>
+        self.total = 0  # characters of the strings kept
+
+    def start(self, name, attrs):
+        tag = _local(name)
+        if tag == "t":
+            self.in_text = not self.phonetic
+        elif tag == "si":
+            self.parts.clear()
+            self.length = 0
+        elif tag == "rPh":
+            self.phonetic += 1
+
+    def end(self, name):
+        tag = _local(name)
+        if tag == "t":
+            self.in_text = False
+        elif tag == "rPh":
+            self.phonetic -= 1
+        elif tag == "si":
+            self.keep()
+
+    def text(self, data):
+        if self.in_text:
+            self.length += len(data)
+            if self.length <= MAX_CELL_CHARS:
+                self.parts.append(data)
+
+    def keep(self) -> None:
+        """The <si> just read, as one string, refused past the caps."""
+        filename, length = self.budget.filename, self.length
+        if length > MAX_CELL_CHARS:
+            raise _too_long(filename, f"shared string {len(self.strings) + 1:,}", length)
+        self.total += length
+        if self.total > MAX_SHARED_CHARS:
+            raise UnreadableFileError(
+                f"{filename}: the workbook's shared strings hold more than "
+                f"{MAX_SHARED_CHARS:,} characters, the most allowed (as much text as "
+                "a CSV at the upload limit); save the data as CSV")
+        self.strings.append("".join(self.parts).replace("x005F_", ""))  # as openpyxl reads it
+        if len(self.strings) > MAX_SHARED_STRINGS:
+            raise UnreadableFileError(
+                f"{filename}: the workbook has more than {MAX_SHARED_STRINGS:,} "
+                "distinct texts (shared strings), the most allowed; save the data as CSV")
 
 
 def _too_long(filename: str, where: str, length: int) -> UnreadableFileError:

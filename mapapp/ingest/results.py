@@ -8,9 +8,7 @@ that per indicator ``valid + rejected == input``.
 
 from __future__ import annotations
 
-import datetime as dt
 from array import array
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,29 +16,22 @@ import numpy as np
 import pandas as pd
 
 from mapapp.boundaries import geodata
+from mapapp.ingest.checks import MIN_YEAR, RowChecker, decimal_convention
 from mapapp.ingest.memo import BoundedMemo
 from mapapp.ingest.numbers import (
     DecimalConvention,
-    detect_decimal,
     other_reading,
     parse_number,
+    plain_number,
     range_problem,
     shown,
 )
-from mapapp.ingest.places import PlaceMatcher
-from mapapp.ingest.reader import (
-    DELIMITER_NAMES,
-    UNSAVED_FORMULA_REASON,
-    RawTable,
-    UnreadableFileError,
-    UnsavedFormula,
-    read_table,
-)
-from mapapp.ingest.rows import Issues, RejectedRows, RowIssue, rejected_table
+from mapapp.ingest.places import PlaceMatcher, default_matcher
+from mapapp.ingest.reader import RawTable, UnreadableFileError, read_table
+from mapapp.ingest.rows import RowIssue, RowReport
 from mapapp.model import catalog
 from mapapp.model.names import ascii_digits, normalize_key
 
-MIN_YEAR = 2000
 TIDY_COLUMNS = ["row", "ubigeo", "level", "year", "value_chain", "indicator", "value"]
 KEY_COLUMNS = ["ubigeo", "year", "value_chain", "indicator"]
 # Values (tidy records) one file may give: the table the map works on, and what it
@@ -88,25 +79,6 @@ class Schema:
     def header_of(self, canonical: str) -> str:
         index = self.columns.get(canonical)
         return self.header[index] if index is not None else canonical
-
-
-@dataclass
-class RowReport:
-    """Where every input row ended: ``valid`` records, or ``rejected`` with reasons."""
-
-    valid: pd.DataFrame
-    rejected: pd.DataFrame  # the rejected input rows as read, with row and reasons
-    errors: Sequence[RowIssue]  # Issues: compact, read like a list
-    warnings: Sequence[RowIssue]
-    rows_total: int
-
-    @property
-    def rows_rejected(self) -> int:
-        return len(self.rejected)
-
-    @property
-    def rows_valid(self) -> int:
-        return self.rows_total - self.rows_rejected
 
 
 @dataclass
@@ -181,36 +153,16 @@ def read_results(source: Path | bytes, filename: str,
 
 def validate_table(raw: RawTable, filename: str = "table",
                    matcher: PlaceMatcher | None = None) -> ValidationReport:
+    """Validate every row of a table as read (``read_results`` without the reading)."""
     schema = identify_columns(raw.header)
     check_schema(schema, filename)
-    matcher = matcher or default_matcher()
-    convention = _decimal_convention(raw, schema)
-    validator = _RowValidator(schema, matcher, convention, filename,
+    convention = decimal_convention(raw, list(schema.wide) or [schema.columns["value"]])
+    checker = _ResultsChecker(schema, matcher or default_matcher(), convention, filename,
                               formulas=bool(getattr(raw, "unsaved_formulas", 0)))
     for number, cells in raw.rows:  # one row at a time: only rejected rows keep cells
-        validator.validate(number, cells)
-    validator.reject_duplicate_percentages(raw.rows)
-    return validator.report(raw, convention)
-
-
-_MATCHER: PlaceMatcher | None = None
-
-
-def default_matcher() -> PlaceMatcher:
-    global _MATCHER
-    if _MATCHER is None:
-        _MATCHER = PlaceMatcher(geodata.places())
-    return _MATCHER
-
-
-def _decimal_convention(raw: RawTable, schema: Schema) -> DecimalConvention:
-    indexes = list(schema.wide) or [schema.columns["value"]]
-    # A text without a point or a comma has no vote: skipped here, in C, not cleaned.
-    texts = (text for _, cells in raw.rows for i in indexes if i < len(cells)
-             and isinstance(text := cells[i], str) and ("." in text or "," in text))
-    delimiter = next((d for d, n in DELIMITER_NAMES.items()
-                      if n == raw.info.get("delimiter")), None)
-    return detect_decimal(texts, delimiter)
+        checker.validate(number, cells)
+    checker.reject_duplicate_percentages(raw.rows)
+    return checker.report(raw)
 
 
 class _Records:
@@ -277,26 +229,6 @@ _PICKED = ("ubigeo", "department", "province", "district", "year", "value_chain"
            "value")  # the cells validate reads, in its order
 
 
-def plain_number(cell: object, convention: DecimalConvention) -> tuple[float, bool] | None:
-    """What ``parse_number`` makes of the plainest texts (``-12``, ``12.5`` in a file
-    with a decimal point), found with str methods instead of its regexes (0.3 µs
-    instead of 2.4, for a million values); None for any other cell."""
-    if type(cell) is not str:
-        return None
-    text = cell.strip()
-    digits = text[1:] if text.startswith("-") else text
-    if not digits.isascii():
-        return None
-    if digits.isdigit():
-        return float(text), False
-    if convention.decimal != ".":
-        return None
-    whole, _, part = digits.partition(".")
-    if whole.isdigit() and part.isdigit():  # 1.234 could be a thousand, unless settled
-        return float(text), not convention.settled and len(whole) <= 3 and len(part) == 3
-    return None
-
-
 def _blank_none(value: object) -> object:
     """None for a blank cell ("", spaces, a formula without a saved value)."""
     return None if value is None or (isinstance(value, str) and not value.strip()) else value
@@ -347,34 +279,29 @@ class _Numbers:
                 for key, code in self.keys.items()}
 
 
-class _RowValidator:
+class _ResultsChecker(RowChecker):
+    """Checks a results table row by row into tidy records (one per value), the
+    numbers as read (for the totals) and the rejected rows."""
+
+    # A row whose values are all unsaved formulas says so, not "no value".
+    REPLACED_BY_FORMULA = ("no value: ",)
+
     def __init__(self, schema: Schema, matcher: PlaceMatcher, convention: DecimalConvention,
                  filename: str = "table", formulas: bool = False) -> None:
-        self.schema, self.matcher, self.convention = schema, matcher, convention
-        self.filename = filename
-        self.resolve = matcher.resolver()  # its cache goes with this file
-        self.names = {c: schema.header_of(c) for c in COLUMN_ALIASES}  # as issues name them
-        self.picks = [schema.columns.get(c) for c in _PICKED]  # indexes of the cells read
-        # What a text says as a year, indicator or value chain, read once per text.
-        self.years = BoundedMemo(self._read_year)
+        super().__init__(schema.header, schema.columns, _PICKED, matcher, convention,
+                         formulas=formulas, also_read=schema.wide)
+        self.schema, self.filename = schema, filename
+        # What a text says as an indicator or value chain, read once per text.
         self.indicators = BoundedMemo(self._read_indicator)
         self.chains = BoundedMemo(lambda text, indicator_id: self._read_chain(indicator_id, text))
         self.valid = _Records()  # tidy records of rows without errors
-        self.errors, self.warnings = Issues(), Issues()
-        self.rejected = RejectedRows(len(schema.header))  # the only rows whose cells are kept
         self.numbers = _Numbers()  # (row, indicator, value) as read
-        self.max_year = dt.date.today().year
-        # Columns read, to look for formulas without a saved value (XLSX only).
-        self.formula_columns = sorted({*schema.columns.values(), *schema.wide}) \
-            if formulas else []
 
     def validate(self, row: int, cells: list[object]) -> None:
+        """Check one row: its values become records, or the row is rejected whole."""
         issues: list[RowIssue] = []
-        count = len(cells)
         ubigeo, department, province, district, year_cell, chain_text, indicator_text, \
-            value_cell = [None if i is None or i >= count or (cell := cells[i]) is None
-                          or (isinstance(cell, str) and not cell.strip()) else cell
-                          for i in self.picks]  # as _blank_none, inline: 8 cells a row
+            value_cell = self.pick(cells)
         place = self.resolve(ubigeo, department, province, district)
         if place.error:
             issues.append(RowIssue(row, self.names[place.error[0]], place.error[1]))
@@ -394,8 +321,7 @@ class _RowValidator:
         if self.formula_columns:
             self._explain_formulas(row, cells, issues)
         if issues:
-            self.errors += issues
-            self.rejected.add(row, cells)
+            self._reject(row, cells, issues)
             return
         for chain, indicator, value in records:
             self.valid.add(row, place.ubigeo, year, chain, indicator, value)
@@ -404,17 +330,6 @@ class _RowValidator:
                 f"{self.filename}: more than {MAX_VALUES:,} values, the limit (row {row:,} "
                 "goes past it); split the file (by year or department)")
 
-    def _explain_formulas(self, row: int, cells: list[object], issues: list[RowIssue]) -> None:
-        """A formula Excel never calculated has no value to check: the row is rejected
-        with that reason, in place of "… is empty"."""
-        for index in self.formula_columns:
-            if index < len(cells) and isinstance(cells[index], UnsavedFormula):
-                column = self.schema.header[index]
-                issues[:] = [i for i in issues if not (
-                    (i.column == column and i.message.endswith(" is empty"))
-                    or i.message.startswith("no value: "))]
-                issues.append(RowIssue(row, column, UNSAVED_FORMULA_REASON))
-
     def _wide_values(self, cells: list[object]):
         """(column header, indicator id, value cell) for each value of a wide row."""
         for index, indicator_id in self.schema.wide.items():
@@ -422,15 +337,8 @@ class _RowValidator:
             if value is not None:
                 yield self.schema.header[index], indicator_id, value
 
-    def _year(self, row: int, raw: object, issues: list[RowIssue]) -> int | None:
-        found = self.years(raw)
-        if type(found) is str:
-            issues.append(RowIssue(row, self.names["year"], found))
-            return None
-        return found
-
     def _read_year(self, raw: object) -> int | str:
-        """The year of a cell, or why it is none."""
+        """The year of a cell, or why it is none (a results row needs one)."""
         if raw is None:
             return "year is empty"
         text = str(raw).strip().removesuffix(".0")
@@ -560,7 +468,8 @@ class _RowValidator:
         for number in sorted(left):  # not read again: no cells to show
             self.rejected.add(number, [])
 
-    def report(self, raw: RawTable, convention: DecimalConvention) -> ValidationReport:
+    def report(self, raw: RawTable) -> ValidationReport:
+        """Where every row of ``raw`` ended, its totals, and what was noticed on the way."""
         valid = self.valid.frame()
         totals = self.numbers.totals(np.frombuffer(self.rejected.rows, dtype=np.int64))
         self.errors.sort_by_row()
@@ -571,14 +480,10 @@ class _RowValidator:
         if self.schema.ignored:
             self.warnings.insert(0, RowIssue(None, "", "column(s) not used: "
                                              + ", ".join(self.schema.ignored)))
-        info = dict(raw.info, layout=self.schema.layout,
-                    decimal="comma" if convention.decimal == "," else "point")
+        info = self.info(raw, layout=self.schema.layout)
         return ValidationReport(
-            valid=valid, rejected=self._rejected_frame(), errors=self.errors,
+            valid=valid, rejected=self.rejected_frame(), errors=self.errors,
             warnings=self.warnings, rows_total=len(raw.rows), totals=totals, info=info)
-
-    def _rejected_frame(self) -> pd.DataFrame:
-        return rejected_table(self.schema.header, self.rejected, self.errors)
 
 
 _KEY_ROOM = 2 ** 62  # combined keys stay below this

@@ -44,6 +44,26 @@ class RowIssue:
         return {"row": self.row, "column": self.column, "message": self.message}
 
 
+@dataclass
+class RowReport:
+    """Where every input row ended: ``valid`` records, or ``rejected`` with reasons.
+    What a results file and a localities file have in common; each adds its own."""
+
+    valid: pd.DataFrame
+    rejected: pd.DataFrame  # the rejected input rows as read, with row and reasons
+    errors: Sequence[RowIssue]  # Issues: compact, read like a list
+    warnings: Sequence[RowIssue]
+    rows_total: int
+
+    @property
+    def rows_rejected(self) -> int:
+        return len(self.rejected)
+
+    @property
+    def rows_valid(self) -> int:
+        return self.rows_total - self.rows_rejected
+
+
 class _Texts:
     """Texts by code, each repeated one kept once. The first ``_MOST_MESSAGES``
     distinct texts are Python strings (looked up to be shared); later ones are kept as

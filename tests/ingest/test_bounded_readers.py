@@ -20,7 +20,7 @@ import streamlit
 from helpers import ROOT, xlsx_bytes
 
 from mapapp.boundaries import geodata
-from mapapp.ingest import localities, reader, results
+from mapapp.ingest import localities, places, reader, results
 from mapapp.ingest.localities import read_localities
 from mapapp.ingest.reader import RowRuns, UnreadableFileError, read_table
 from mapapp.ingest.results import looks_like_header, read_results
@@ -276,7 +276,8 @@ import sys
 from pathlib import Path
 from mapapp.boundaries import geodata
 from mapapp.ingest.localities import read_localities
-from mapapp.ingest.results import default_matcher, read_results
+from mapapp.ingest.places import default_matcher
+from mapapp.ingest.results import read_results
 
 def status(field):  # this process's own figures (ru_maxrss counts its parent's, via exec)
     line = next(l for l in open("/proc/self/status") if l.startswith(field + ":"))
@@ -359,7 +360,7 @@ def test_district_lookup_agrees_with_contains_against_every_district():
 
 
 def test_place_lookups_are_cached_per_file_and_bounded():
-    matcher = results.default_matcher()
+    matcher = places.default_matcher()
     assert not any(isinstance(value, dict) and len(value) > 10_000
                    for value in vars(matcher).values() if value is not matcher.by_key)
     resolve = matcher.resolver(most=50, suggestions=2)

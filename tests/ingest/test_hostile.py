@@ -118,13 +118,12 @@ def test_page_without_geodata_says_how_to_rebuild(monkeypatch, tmp_path):
     from streamlit.testing.v1 import AppTest
 
     from mapapp.boundaries import geodata
-    from mapapp.ingest import datasets, results
+    from mapapp.ingest import datasets, places
 
     monkeypatch.setattr(geodata, "GEODATA_DIR", tmp_path)
     for cached in (geodata.load_boundaries, geodata.places, geodata.browser_file_versions,
-                   datasets.demo_dataset):
+                   datasets.demo_dataset, places.default_matcher):
         cached.cache_clear()
-    monkeypatch.setattr(results, "_MATCHER", None)
     try:
         app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
         message = app.error[0].value.replace("\\", "")  # as shown: markdown unescaped
@@ -135,7 +134,7 @@ def test_page_without_geodata_says_how_to_rebuild(monkeypatch, tmp_path):
         assert "python -m mapapp build-geodata" in message
     finally:
         for cached in (geodata.load_boundaries, geodata.places, geodata.browser_file_versions,
-                       datasets.demo_dataset):
+                       datasets.demo_dataset, places.default_matcher):
             cached.cache_clear()
 
 

@@ -25,11 +25,12 @@ from mapapp.ingest.numbers import (
     MAX_MAGNITUDE,
     DecimalConvention,
     parse_number,
+    plain_number,
     range_problem,
     shown,
 )
 from mapapp.ingest.reader import MAX_ROWS
-from mapapp.ingest.results import TIDY_COLUMNS, plain_number, read_results
+from mapapp.ingest.results import TIDY_COLUMNS, read_results
 from mapapp.ingest.rows import (
     REASONS,
     RESERVED,
