@@ -18,19 +18,9 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.uploaded_file_manager import DeletedFile, UploadedFile
 from streamlit_folium import st_folium
 
-from mapapp.analysis.classify import K_RANGE, PALETTES, SCHEMES
 from mapapp.analysis.kpis import KPI, describe_kpi, goal_kpis
-from mapapp.analysis.layer import (
-    MapLayer,
-    build_layer,
-    filter_localities,
-    shown_areas,
-    subtitle,
-    title,
-    tooltip_rows,
-)
+from mapapp.analysis.layer import MapLayer, build_layer, shown_areas, tooltip_rows
 from mapapp.boundaries import geodata
-from mapapp.builders.demo import DEMO_LABEL, RESULTS_FILE
 from mapapp.ingest.datasets import (
     DEMO_KEY,
     Dataset,
@@ -47,8 +37,17 @@ from mapapp.model.catalog import Lang
 from mapapp.model.formatting import escape_markdown, format_number
 from mapapp.model.i18n import t
 from mapapp.model.names import ascii_digits
-from mapapp.model.view import BASEMAPS, MEASURES, View
-from mapapp.render.exports import FORMATS, MIME, csv_bytes, export_view, file_name
+from mapapp.model.provenance import Credits
+from mapapp.model.view import (
+    BASEMAPS,
+    K_RANGE,
+    MEASURES,
+    PALETTES,
+    SCHEMES,
+    View,
+    years_within,
+)
+from mapapp.render.exports import FORMATS, csv_bytes, export_view, file_name
 from mapapp.render.web_map import base_map, style_data, style_group
 
 LOG = logging.getLogger(__name__)
@@ -70,16 +69,15 @@ h1 { font-size: 2.6rem !important; }
 # server-wide cache holds anything built from a user's file. Callers must not modify
 # what the caches return.
 
-def cached_layer(dataset_key: str, _results: pd.DataFrame, view: View) -> MapLayer:
-    cache = _shared_layer if dataset_key == DEMO_KEY else _session_layer
-    return cache(dataset_key, _results, view)
+def cached_layer(_dataset: Dataset, view: View) -> MapLayer:
+    cache = _shared_layer if _dataset.key == DEMO_KEY else _session_layer
+    return cache(_dataset.key, _dataset, view)
 
 
-def cached_style(dataset_key: str, demo: bool, _layer: MapLayer, _localities,
-                 view: View) -> dict:
+def cached_style(dataset_key: str, _layer: MapLayer, view: View) -> dict:
     """What the map shows for a view (plain data)."""
     cache = _shared_style if dataset_key == DEMO_KEY else _session_style
-    return cache(dataset_key, demo, _layer, _localities, view)
+    return cache(dataset_key, _layer, view)
 
 
 def cached_kpis(dataset_key: str, _results: pd.DataFrame, goal: int | None,
@@ -89,25 +87,23 @@ def cached_kpis(dataset_key: str, _results: pd.DataFrame, goal: int | None,
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _shared_layer(dataset_key: str, _results: pd.DataFrame, view: View) -> MapLayer:
-    return build_layer(_results, view)
+def _shared_layer(dataset_key: str, _dataset: Dataset, view: View) -> MapLayer:
+    return build_layer(_dataset, view)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16, scope="session")
-def _session_layer(dataset_key: str, _results: pd.DataFrame, view: View) -> MapLayer:
-    return build_layer(_results, view)
+def _session_layer(dataset_key: str, _dataset: Dataset, view: View) -> MapLayer:
+    return build_layer(_dataset, view)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _shared_style(dataset_key: str, demo: bool, _layer: MapLayer, _localities,
-                  view: View) -> dict:
-    return style_data(_layer, _localities, demo=demo)
+def _shared_style(dataset_key: str, _layer: MapLayer, view: View) -> dict:
+    return style_data(_layer)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16, scope="session")
-def _session_style(dataset_key: str, demo: bool, _layer: MapLayer, _localities,
-                   view: View) -> dict:
-    return style_data(_layer, _localities, demo=demo)
+def _session_style(dataset_key: str, _layer: MapLayer, view: View) -> dict:
+    return style_data(_layer)
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
@@ -215,7 +211,8 @@ def _demo() -> Dataset:
     try:
         return demo_dataset()
     except (OSError, ValueError, KeyError) as exc:  # the same fix for any damage
-        name = geodata.shown_path(getattr(exc, "filename", None) or RESULTS_FILE.parent)
+        name = geodata.shown_path(getattr(exc, "filename", None)
+                                  or geodata.DEMO_RESULTS_FILE.parent)
         raise DemoDataError(f"demo data missing or unreadable: {name} ({type(exc).__name__}); "
                             "rebuild it with: make demo (or: python -m mapapp build-demo)"
                             ) from exc
@@ -234,7 +231,7 @@ def apply_view(view: View, years_in_data: tuple[int, int]) -> None:
         state[f"w_{name}"] = getattr(view, name)
     state["w_chains"] = list(view.chains)
     state["w_depts"] = list(view.depts)
-    state["w_years"] = _clamp_years(view.years or years_in_data, years_in_data)
+    state["w_years"] = years_within(view.years or years_in_data, years_in_data) or years_in_data
     state["prov"] = view.prov
     state["view"] = view
 
@@ -249,16 +246,7 @@ def view_from_widgets(years_in_data: tuple[int, int]) -> View:
     values["depts"] = tuple(values["depts"])
     years = tuple(values["years"] or years_in_data)
     values["years"] = None if years == years_in_data else years
-    view = View(**values, prov=state.get("prov"))
-    if view.prov and (view.level != "district" or view.depts != (view.prov[:2],)):
-        view = replace(view, prov=None)  # the user moved away from the drilled-down province
-    return view
-
-
-def _clamp_years(years: tuple[int, int], bounds: tuple[int, int]) -> tuple[int, int]:
-    low = min(max(years[0], bounds[0]), bounds[1])
-    high = max(min(years[1], bounds[1]), low)
-    return low, high
+    return View(**values, prov=state.get("prov")).settled()
 
 
 def on_map_click(map_key: str, years_in_data: tuple[int, int]) -> None:
@@ -299,7 +287,7 @@ def page() -> None:
     query = view.to_query()
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
-    layer = cached_layer(dataset.key, dataset.results, view)
+    layer = cached_layer(dataset, view)
     notice = (presentation if view.present else explore)(view, layer, dataset)
     sidebar(lang, years_in_data)
     upload_gone(data_sidebar(lang), fresh, notice, lang)
@@ -370,16 +358,17 @@ def explore(view: View, layer: MapLayer, dataset: Dataset) -> DeltaGenerator:
     lang = view.lang
     st.title(t("title", lang))
     notice = notes_under_title(view)
-    if dataset.demo:
-        st.warning(DEMO_LABEL[lang], icon=":material/science:")
+    credits = layer.data.credits(lang)
+    if credits.demo_label:
+        st.warning(credits.demo_label, icon=":material/science:")
     else:
         st.success(escape_markdown(f"{t('your_data', lang)}: {dataset.name}"),
                    icon=":material/description:")
     upload_report(lang)
     main_column, side = st.columns([7, 3], gap="medium")
     with main_column:
-        st.subheader(title(view))
-        st.caption(f"{subtitle(view, dataset.years)} · {layer.unit}")
+        st.subheader(layer.title)
+        st.caption(f"{layer.subtitle} · {layer.unit}")
         breadcrumb(view, dataset.years)
         show_map(view, layer, dataset)
         if layer.unallocated_rows:
@@ -387,7 +376,7 @@ def explore(view: View, layer: MapLayer, dataset: Dataset) -> DeltaGenerator:
                 rows=layer.unallocated_rows, total=format_number(layer.unallocated, lang)))
         downloads(view, dataset)
         ranking(layer)
-        source_line(lang, dataset.demo)
+        source_lines(credits)
     with side:
         goals_panel(dataset, view)
     return notice
@@ -395,10 +384,10 @@ def explore(view: View, layer: MapLayer, dataset: Dataset) -> DeltaGenerator:
 
 def presentation(view: View, layer: MapLayer, dataset: Dataset) -> DeltaGenerator:
     lang = view.lang
-    st.title(title(view))
+    st.title(layer.title)
     notice = notes_under_title(view)
-    caption = subtitle(view, dataset.years)
-    st.caption(f"{caption} · {DEMO_LABEL[lang]}" if dataset.demo else caption)
+    demo_label = layer.data.credits(lang).demo_label
+    st.caption(" · ".join([layer.subtitle, *([demo_label] if demo_label else [])]))
     show_map(view, layer, dataset)
     st.button(t("exit_present", lang), on_click=apply_view,
               args=(replace(view, present=False), dataset.years))
@@ -418,12 +407,9 @@ def breadcrumb(view: View, years_in_data: tuple[int, int]) -> None:
 
 
 def show_map(view: View, layer: MapLayer, dataset: Dataset) -> None:
-    localities = None if dataset.localities is None else filter_localities(dataset.localities,
-                                                                            view)
     # The base (shapes) stays mounted while only the view's styles change.
     base = base_map(view)
-    group = style_group(layer, localities, demo=dataset.demo,
-                        data=cached_style(dataset.key, dataset.demo, layer, localities, view))
+    group = style_group(layer, cached_style(dataset.key, layer, view))
     map_key = "map-" + "-".join([view.level, ",".join(shown_areas(view)), view.basemap,
                                  str(view.present)])
     st_folium(base, key=map_key, height=MAP_HEIGHT, use_container_width=True,
@@ -440,12 +426,12 @@ def ranking(layer: MapLayer) -> None:
     """The top places as a light table; the whole ranking on demand (the data grid is a
     heavy script, kept off the first paint)."""
     lang = layer.view.lang
-    rows = tooltip_rows(layer).assign(shown=layer.places["shown"].to_numpy())
-    rows = rows[rows["shown"].notna()].sort_values("shown", ascending=False)
+    rows = tooltip_rows(layer).assign(rank=layer.places["rank"].to_numpy())
+    rows = rows[rows["rank"].notna()].sort_values(["rank", "name"])
     if rows.empty:
         return
     table = pd.DataFrame({
-        t("rank", lang): rows["rank_text"].str.split(" / ").str[0].astype(int),
+        t("rank", lang): rows["rank"].astype(int),
         t("place", lang): rows["name"],
         t("value", lang): rows["value_text"],
         t("share", lang): rows["share_text"],
@@ -478,10 +464,9 @@ def kpi_line(kpi: KPI, lang: Lang) -> None:
     st.markdown(describe_kpi(kpi, lang, emphasis=lambda text: f"**{text}**"))
 
 
-def source_line(lang: Lang, demo: bool) -> None:
-    data = catalog.SOURCE_DOCUMENT[lang] + (f" · {DEMO_LABEL[lang]}" if demo else "")
-    st.caption(f"{t('data', lang)}: {data}")
-    st.caption(f"{t('source', lang)}: {geodata.ATTRIBUTION[lang]}")
+def source_lines(credits: Credits) -> None:
+    for line in credits.lines:
+        st.caption(line)
 
 
 # --- the user's data and the exports -----------------------------------------------
@@ -500,7 +485,7 @@ def data_sidebar(lang: Lang) -> bool:
             for fmt in ("csv", "xlsx"):
                 row.download_button(f"{t(kind, lang)} .{fmt}", partial(template, kind, lang, fmt),
                                     file_name=f"{t(kind, lang).lower()}_template_{lang}.{fmt}",
-                                    mime=MIME[fmt], key=f"template-{kind}-{fmt}",
+                                    mime=FORMATS[fmt].mime, key=f"template-{kind}-{fmt}",
                                     on_click="ignore", type="tertiary")
         if "dataset" in st.session_state:
             st.button(t("back_to_demo", lang), on_click=back_to_demo)
@@ -610,7 +595,7 @@ def downloads(view: View, dataset: Dataset) -> None:
     for fmt in FORMATS:
         row.download_button(
             fmt.upper(), partial(_export, weakref.ref(dataset), fmt, view),
-            file_name=file_name(view, fmt), mime=MIME[fmt], key=f"export-{fmt}",
+            file_name=file_name(view, fmt), mime=FORMATS[fmt].mime, key=f"export-{fmt}",
             on_click="ignore", help=t(f"export_{fmt}", lang))
 
 
@@ -621,7 +606,7 @@ def _export(dataset_ref: weakref.ref[Dataset], fmt: str, view: View) -> bytes:
     dataset = dataset_ref()
     if dataset is None:
         raise RuntimeError("this view's data is no longer on the server; reload the page")
-    return export_view(fmt, dataset.results, view, dataset.localities, demo=dataset.demo)
+    return export_view(fmt, dataset, view)
 
 
 def _warnings_csv(report_ref: weakref.ref) -> bytes:

@@ -173,9 +173,10 @@ def _export(args: argparse.Namespace) -> int:
     _check_out(args.out, view, args.fmt)  # before any slow work
     dataset = _dataset(args)
     _check_scope(args, view, dataset)
-    data = export_view(args.fmt, dataset.results, view, dataset.localities, demo=dataset.demo)
+    data = export_view(args.fmt, dataset, view)
     _write(args.out, data)
-    label = " (demo data — illustrative distribution)" if dataset.demo else ""
+    demo_label = dataset.shown.credits("en").demo_label
+    label = f" ({demo_label.lower()})" if demo_label else ""
     print(f"wrote {args.out}{label}")
     return EXIT_OK
 
@@ -283,11 +284,14 @@ def _check_scope(args: argparse.Namespace, view, dataset) -> None:
                        f"ubigeo codes from {min(known)} to {max(known)}, like 22 for San Martín")
     if view.years is None:
         return
+    from mapapp.model.view import years_within
+
     first, last = dataset.years
-    if view.years[1] < first or view.years[0] > last:
+    within = years_within(view.years, dataset.years)
+    if within is None:
         raise CliError(f"--years {args.years}: the data covers {first}-{last}; choose years "
                        "in that range")
-    if view.years[0] < first or view.years[1] > last:
+    if within != view.years:
         print(f"warning: --years {args.years} reaches beyond the data, which covers "
               f"{first}-{last}", file=sys.stderr)
 

@@ -33,3 +33,13 @@ def xlsx_bytes(rows: list[list[object]], sheet: str = "Resultados",
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def dataset_with(demo: bool = True, localities=None):
+    """The demo's results (and ``localities``), labelled as demo data or as the user's."""
+    from dataclasses import replace
+
+    from mapapp.ingest.datasets import demo_dataset
+
+    return replace(demo_dataset(), localities=localities, results_demo=demo,
+                   localities_demo=demo, name="demo" if demo else "mine.csv")

@@ -6,9 +6,8 @@ import pytest
 from helpers import ROOT
 from streamlit.testing.v1 import AppTest
 
-from mapapp.boundaries import geodata
-from mapapp.builders.demo import DEMO_LABEL
 from mapapp.model import catalog
+from mapapp.model.provenance import BOUNDARIES_ATTRIBUTION, DEMO_LABEL
 
 
 def run_page(**query: str) -> AppTest:
@@ -46,7 +45,7 @@ def test_page_shows_map_goals_and_demo_label_in_each_language(lang, title, famil
     assert app.title[0].value == title
     assert DEMO_LABEL[lang] in [w.value for w in app.warning]
     page = texts(app)
-    assert families in page and goal in page and geodata.ATTRIBUTION[lang] in page
+    assert families in page and goal in page and BOUNDARIES_ATTRIBUTION[lang] in page
     assert catalog.INDICATORS["families_supported"].label[lang] in [s.value for s in app.subheader]
     payload = map_payload(app)
     assert DEMO_LABEL[lang] in payload["all"]

@@ -4,6 +4,7 @@ import errno
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -241,8 +242,8 @@ def test_export_combines_files_as_the_app_does(tmp_path, capsys, monkeypatch, fi
     paths["--localities"].write_text(LOCALITIES_CSV)
     seen = {}
 
-    def fake_export(fmt, results, view, places, *, demo):
-        seen.update(results=results, places=places, demo=demo)
+    def fake_export(fmt, dataset, view):
+        seen.update(results=dataset.results, places=dataset.localities, demo=dataset.demo)
         return b"exported"
 
     monkeypatch.setattr(exports, "export_view", fake_export)
@@ -413,8 +414,9 @@ def _inf_in_layer(monkeypatch):
 
     def with_inf(*args, **kwargs):
         layer = real(*args, **kwargs)
-        layer.places.loc[layer.places.index[0], "value"] = float("inf")
-        return layer
+        places = layer.places  # a copy: the layer itself is frozen
+        places.loc[places.index[0], "value"] = float("inf")
+        return replace(layer, table=places)
     monkeypatch.setattr(exports, "build_layer", with_inf)
     return ["export", "--indicator", "hectares", "--format", "geojson"]
 

@@ -13,14 +13,7 @@ import pandas as pd
 
 from mapapp.boundaries import geodata
 from mapapp.model import catalog
-
-
-@dataclass(frozen=True)
-class Filters:
-    years: tuple[int, int] | None = None  # inclusive range
-    value_chains: tuple[str, ...] = ()  # empty: all
-    areas: tuple[str, ...] = ()  # department or province ubigeo; empty: all Peru
-    amazon_only: bool = False
+from mapapp.model.view import Filters
 
 
 @dataclass
@@ -127,13 +120,12 @@ def _weighted_mean(rows: pd.DataFrame, results: pd.DataFrame, ind: catalog.Indic
 
 def join_with_boundaries(aggregate: Aggregate, boundaries, areas: Iterable[str] = ()):
     """Every place of the level in the areas (no data stays NaN, distinct from zero),
-    with its value, rank (1 = largest) and share of the total."""
+    with its value and share of the total (``layer.build_layer`` ranks what is shown)."""
     layer = boundaries.copy()
     areas = list(areas)
     if areas:
         layer = layer[within_areas(layer["ubigeo"], areas)]
     layer = layer.merge(aggregate.values[["ubigeo", "value"]], on="ubigeo", how="left")
-    layer["rank"] = layer["value"].rank(ascending=False, method="min").astype("Int64")
     total = layer["value"].sum()
     is_sum = catalog.INDICATORS[aggregate.indicator].aggregation == "sum"
     layer["share"] = layer["value"] / total if is_sum and total > 0 else np.nan

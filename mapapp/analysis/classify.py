@@ -15,11 +15,9 @@ import mapclassify
 import numpy as np
 from branca.utilities import color_brewer
 
-SCHEMES = ("quantiles", "natural_breaks", "equal_interval")
-# ColorBrewer sequential palettes marked colour-blind safe.
-PALETTES = ("YlGnBu", "YlOrBr", "PuBuGn", "Greens", "Purples")
-K_RANGE = range(3, 8)
-NO_DATA_COLOR = "#d9d9d9"
+from mapapp.model.view import K_RANGE, PALETTES, SCHEMES
+
+NO_DATA_COLOR = "#d9d9d9"  # symbology.COLORS.no_data (defined here: symbology imports us)
 JENKS_SAMPLE = 300  # Fisher-Jenks is O(k·n²): above this many values, break a quantile sample
 
 

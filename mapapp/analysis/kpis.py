@@ -6,10 +6,11 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from mapapp.analysis.aggregate import Filters, national_value
+from mapapp.analysis.aggregate import national_value
 from mapapp.model import catalog
 from mapapp.model.formatting import format_share, format_value
 from mapapp.model.i18n import QUALIFIER, t
+from mapapp.model.view import Filters
 
 
 @dataclass(frozen=True)

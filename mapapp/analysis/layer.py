@@ -1,11 +1,13 @@
-"""The data a map shows for a view: places with values, classes, titles, localities.
+"""The data a map shows for a view: places with values, ranks, classes, titles, the
+view's localities and the credits of the data.
 
 Pure: the app, the exports and the tests build the same ``MapLayer``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,21 +18,48 @@ from mapapp.boundaries import geodata
 from mapapp.model import catalog
 from mapapp.model.formatting import format_number, format_share, format_value
 from mapapp.model.i18n import t
-from mapapp.model.view import View
+from mapapp.model.provenance import DataShown
+from mapapp.model.view import View, years_text
+
+if TYPE_CHECKING:
+    from mapapp.ingest.datasets import Dataset
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class MapLayer:
+    """Frozen, and shared by every session that looks at the same view of the same data:
+    ``places`` hands out a copy (copy-on-write, so cheap) that callers may change."""
+
     view: View
-    places: object  # GeoDataFrame: ubigeo, name, value, shown, rank, share, geometry
+    table: pd.DataFrame = field(repr=False)  # GeoDataFrame: see ``places``
     classes: Classes
     unit: str  # unit of the shown measure, in the view's language
     unallocated: float
     unallocated_rows: int
+    data: DataShown
+    localities: pd.DataFrame | None  # those in the view's areas and years
+
+    @property
+    def places(self):
+        """GeoDataFrame: ubigeo, name, value, shown, rank (of shown), share, geometry."""
+        return self.table.copy(deep=False)
 
     @property
     def has_data(self) -> bool:
-        return bool(self.places["shown"].notna().any())
+        return bool(self.table["shown"].notna().any())
+
+    @property
+    def title(self) -> str:
+        return title(self.view)
+
+    @property
+    def subtitle(self) -> str:
+        return subtitle(self.view, self.years)
+
+    @property
+    def years(self) -> tuple[int, int] | None:
+        """The years shown: the view's, or all the data has."""
+        return self.view.years or self.data.years
 
 
 def measure_unit(view: View) -> str:
@@ -42,11 +71,14 @@ def measure_unit(view: View) -> str:
     return unit
 
 
-def build_layer(results: pd.DataFrame, view: View, detail: geodata.Detail = "screen") -> MapLayer:
-    aggregate = aggregate_results(results, view.indicator, view.level, view.filters)
+def build_layer(dataset: Dataset, view: View,
+                detail: geodata.Detail = "screen") -> MapLayer:
+    """What ``view`` shows of ``dataset``: one row per place of the level in the view's
+    areas (no data stays NaN), ranked by the measure shown (1 = largest)."""
+    aggregate = aggregate_results(dataset.results, view.indicator, view.level, view.filters)
     places = join_with_boundaries(aggregate, geodata.load_boundaries(view.level, detail),
                                   shown_areas(view))
-    places = places[places.geometry.notna()]
+    places = places[places.geometry.notna()].reset_index(drop=True)
     ind = catalog.INDICATORS[view.indicator]
     if ind.is_percentage or view.measure == "value":
         places["shown"] = places["value"]
@@ -54,9 +86,12 @@ def build_layer(results: pd.DataFrame, view: View, detail: geodata.Detail = "scr
         places["shown"] = places["value"] / places["area_km2"]
     else:
         places["shown"] = places["share"] * 100
+    places["rank"] = places["shown"].rank(ascending=False, method="min").astype("Int64")
     classes = classify(places["shown"].to_numpy(dtype=float), view.scheme, view.k, view.palette)
-    return MapLayer(view, places.reset_index(drop=True), classes, measure_unit(view),
-                    aggregate.unallocated, aggregate.unallocated_rows)
+    localities = None if dataset.localities is None else \
+        filter_localities(dataset.localities, view)
+    return MapLayer(view, places, classes, measure_unit(view), aggregate.unallocated,
+                    aggregate.unallocated_rows, dataset.shown, localities)
 
 
 def shown_areas(view: View) -> tuple[str, ...]:
@@ -94,8 +129,8 @@ def title(view: View) -> str:
     return label
 
 
-def subtitle(view: View, years_in_data: tuple[int, int] | None = None) -> str:
-    """Filters in words: unit, level, place, value chains, years."""
+def subtitle(view: View, years: tuple[int, int] | None = None) -> str:
+    """Filters in words: level, places, value chains, the years shown."""
     lang = view.lang
     parts = [f"{t('by_' + view.level, lang)}"]
     codes = (view.prov,) if view.prov else view.depts
@@ -106,9 +141,8 @@ def subtitle(view: View, years_in_data: tuple[int, int] | None = None) -> str:
         parts.append(t("amazon_only", lang))
     if view.chains and catalog.INDICATORS[view.indicator].by_value_chain:
         parts.append(", ".join(catalog.VALUE_CHAINS[c].label[lang] for c in view.chains))
-    years = view.years or years_in_data
     if years:
-        parts.append(str(years[0]) if years[0] == years[1] else f"{years[0]}–{years[1]}")
+        parts.append(years_text(years))
     return " · ".join(parts)
 
 
@@ -123,13 +157,12 @@ def tooltip_rows(layer: MapLayer) -> pd.DataFrame:
     lang = layer.view.lang
     places = layer.places
     with_data = int(places["shown"].notna().sum())
-    ranks = places["shown"].rank(ascending=False, method="min")
     return pd.DataFrame({
         "ubigeo": places["ubigeo"],
         "name": places["name"],
         "value_text": [format_shown(v, layer.unit, lang) if _finite(v) else t("no_data", lang)
                        for v in places["shown"]],
-        "rank_text": [f"{int(r)} / {with_data}" if _finite(r) else "–" for r in ranks],
+        "rank_text": [f"{r} / {with_data}" if not pd.isna(r) else "–" for r in places["rank"]],
         "share_text": [format_share(s, lang) if _finite(s) else "–" for s in places["share"]],
     })
 

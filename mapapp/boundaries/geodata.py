@@ -26,12 +26,9 @@ STATIC_GEO_DIR = REPO_DIR / "static" / "geo"
 MANIFEST_FILE = "manifest.json"
 CAPITALS_FILE = "capitals.parquet"
 AMAZON_SCOPE_FILE = "tables/amazon_scope.csv"
-ATTRIBUTION = {
-    "es": "Límites: INEI (2007), vía MINAM Geoservidor y juaneladio/peru-geojson (MPL-2.0); "
-          "países vecinos: Natural Earth",
-    "en": "Boundaries: INEI (2007), via MINAM Geoservidor and juaneladio/peru-geojson "
-          "(MPL-2.0); neighbouring countries: Natural Earth",
-}
+# The demo dataset, written by ``python -m mapapp build-demo`` (mapapp/builders/demo.py).
+DEMO_RESULTS_FILE = GEODATA_DIR / "demo" / "results.csv"
+DEMO_LOCALITIES_FILE = GEODATA_DIR / "demo" / "localities.csv"
 REBUILD_HINT = "rebuild it with: python -m mapapp build-geodata ../shared/geodata-src"
 
 

@@ -23,13 +23,8 @@ from mapapp.model.output import write_atomic
 SEED = 20182022
 YEARS = (2018, 2019, 2020, 2021, 2022)
 YEAR_WEIGHTS = np.array([0.12, 0.17, 0.21, 0.24, 0.26])
-DEMO_DIR = geodata.GEODATA_DIR / "demo"
-RESULTS_FILE = DEMO_DIR / "results.csv"
-LOCALITIES_FILE = DEMO_DIR / "localities.csv"
-DEMO_LABEL = {
-    "es": "Datos de demostración — distribución ilustrativa",
-    "en": "Demo data — illustrative distribution",
-}
+RESULTS_FILE, LOCALITIES_FILE = geodata.DEMO_RESULTS_FILE, geodata.DEMO_LOCALITIES_FILE
+DEMO_DIR = RESULTS_FILE.parent
 
 # Provinces where the demo places activity: an illustrative choice in the
 # program's Amazon departments, not the program's real footprint.

@@ -31,10 +31,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from mapapp.builders.demo import LOCALITIES_FILE, RESULTS_FILE
+from mapapp.boundaries.geodata import DEMO_LOCALITIES_FILE, DEMO_RESULTS_FILE
 from mapapp.ingest.localities import LocalityReport, read_localities
 from mapapp.ingest.reader import UnreadableFileError
 from mapapp.ingest.results import ValidationReport, read_results
+from mapapp.model.catalog import PROGRAM_YEARS
+from mapapp.model.provenance import DataShown
 
 LOG = logging.getLogger(__name__)
 DEMO_KEY = "demo"
@@ -62,9 +64,17 @@ class Dataset:
 
     @property
     def years(self) -> tuple[int, int]:
+        """The years the results cover (the program's, for results without rows): the
+        one year span of the page's slider, the links' check and every subtitle."""
         if self.results.empty:
-            return 2018, 2022
+            return PROGRAM_YEARS
         return int(self.results["year"].min()), int(self.results["year"].max())
+
+    @property
+    def shown(self) -> DataShown:
+        """What renderers and exports say about this data (demo label, credits, years)."""
+        return DataShown(demo=self.demo, years=self.years,
+                         name="" if self.results_demo else self.name)
 
 
 @dataclass(frozen=True)
@@ -78,8 +88,8 @@ class Upload:
 
 @lru_cache(maxsize=1)
 def demo_dataset() -> Dataset:
-    report = read_results(RESULTS_FILE.read_bytes(), RESULTS_FILE.name)
-    localities = pd.read_csv(LOCALITIES_FILE, dtype={"ubigeo": str})
+    report = read_results(DEMO_RESULTS_FILE.read_bytes(), DEMO_RESULTS_FILE.name)
+    localities = pd.read_csv(DEMO_LOCALITIES_FILE, dtype={"ubigeo": str})
     return Dataset(DEMO_KEY, report.valid, localities, True, True, "demo")
 
 

@@ -12,10 +12,7 @@ from typing import Literal
 Lang = Literal["es", "en"]
 LANGS: tuple[Lang, ...] = ("es", "en")
 
-SOURCE_DOCUMENT = {
-    "es": "USAID/Perú, hoja informativa «Desarrollo sostenible» (2018–2022)",
-    "en": "USAID/Peru, fact sheet “Sustainable development” (2018–2022)",
-}
+PROGRAM_YEARS = (2018, 2022)  # the fact sheet's period
 
 
 @dataclass(frozen=True)

@@ -18,17 +18,27 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 
-from mapapp.analysis.aggregate import Filters
-from mapapp.analysis.classify import K_RANGE, PALETTES, SCHEMES
 from mapapp.boundaries import geodata
 from mapapp.model import catalog
 from mapapp.model.names import ascii_digits
 
 BASEMAPS = ("positron", "osm", "satellite", "none")
+SCHEMES = ("quantiles", "natural_breaks", "equal_interval")  # classification methods
+# ColorBrewer sequential palettes marked colour-blind safe.
+PALETTES = ("YlGnBu", "YlOrBr", "PuBuGn", "Greens", "Purples")
+K_RANGE = range(3, 8)  # number of classes
 MEASURES = ("value", "per_km2", "share")
 DEFAULT_INDICATOR = "families_supported"
 MAX_PARAM_CHARS = 200  # far above any link the app writes (a list of all 25 departments: 74)
 QUOTE_CHARS = 40  # how much of a bad value a note repeats
+
+
+@dataclass(frozen=True)
+class Filters:
+    years: tuple[int, int] | None = None  # inclusive range
+    value_chains: tuple[str, ...] = ()  # empty: all
+    areas: tuple[str, ...] = ()  # department or province ubigeo; empty: all Peru
+    amazon_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,13 @@ class View:
     def is_choropleth(self) -> bool:
         """Counts are circles; densities, shares and percentages are choropleths."""
         return self.measure != "value" or catalog.INDICATORS[self.indicator].is_percentage
+
+    def settled(self) -> View:
+        """Without the drilled-down province once the view has moved away from it (to
+        another level, or other departments): the one rule for the page and links."""
+        if self.prov and (self.level != "district" or self.depts != (self.prov[:2],)):
+            return replace(self, prov=None)
+        return self
 
     def drill_down(self, ubigeo: str) -> View:
         """The view one level below the clicked place (districts are the bottom)."""
@@ -135,14 +152,16 @@ def _capped(text: str) -> str:
 
 def _drawable(view: View, notes: list[str]) -> View:
     """Drop a province or departments the map cannot frame (no shapes at its level)."""
-    if view.prov and (view.level != "district" or view.depts not in ((), (view.prov[:2],))):
+    # A link may leave out the province's department: it is implied.
+    implied = replace(view, depts=(view.prov[:2],)) if view.prov and not view.depts else view
+    if view.prov and implied.settled() != implied:
         notes.append(f"prov={_quote(view.prov)}: only for a district map of its own department")
         view = replace(view, prov=None)
     elif view.prov and not _has_shapes("district", view.prov):
         notes.append(f"prov={_quote(view.prov)}: its districts have no shapes in the geodata")
         view = replace(view, prov=None)
-    elif view.prov:
-        view = replace(view, depts=(view.prov[:2],))
+    else:
+        view = implied
     shapeless = [code for code in view.depts if not _has_shapes(view.level, code)]
     if shapeless and not view.prov:
         notes.append(f"dept={_quote(','.join(view.depts))}: no {view.level} shapes in the "
@@ -163,16 +182,29 @@ def _within_data(view: View, years_in_data: tuple[int, int] | None, asked: str,
     """Years outside the data: clamped to it when they overlap, else every year."""
     if view.years is None or years_in_data is None:
         return view
-    (start, end), (first, last) = view.years, years_in_data
-    span = f"{first}–{last}"
-    if end < first or start > last:
+    span = years_text(years_in_data)
+    clamped = years_within(view.years, years_in_data)
+    if clamped is None:
         notes.append(f"years={_quote(asked)}: the data covers {span}; showing every year")
         return replace(view, years=None)
-    clamped = (max(start, first), min(end, last))
     if clamped != view.years:
-        shown = f"{clamped[0]}" if clamped[0] == clamped[1] else f"{clamped[0]}–{clamped[1]}"
-        notes.append(f"years={_quote(asked)}: the data covers {span}; showing {shown}")
+        notes.append(f"years={_quote(asked)}: the data covers {span}; showing "
+                     f"{years_text(clamped)}")
     return replace(view, years=None if clamped == years_in_data else clamped)
+
+
+def years_within(years: tuple[int, int], span: tuple[int, int]) -> tuple[int, int] | None:
+    """The part of ``years`` inside ``span`` (the data's), or None where they do not meet:
+    the one rule for links, the page's slider and the CLI's ``--years``."""
+    (start, end), (first, last) = years, span
+    if end < first or start > last:
+        return None
+    return max(start, first), min(end, last)
+
+
+def years_text(years: tuple[int, int]) -> str:
+    """``2021`` or ``2019–2021``."""
+    return str(years[0]) if years[0] == years[1] else f"{years[0]}–{years[1]}"
 
 
 def _short(text: str) -> str:

@@ -6,59 +6,56 @@ Sources and attribution go in every slide's notes and in the footer line.
 from __future__ import annotations
 
 import io
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from mapapp.analysis.kpis import describe_kpi, goal_kpis
-from mapapp.analysis.layer import subtitle, title
-from mapapp.boundaries import geodata
+from mapapp.analysis.layer import MapLayer, build_layer
 from mapapp.model import catalog
 from mapapp.model.i18n import t
+from mapapp.model.provenance import Credits
 from mapapp.model.view import View
+from mapapp.render.png_map import render_png
+
+if TYPE_CHECKING:
+    from mapapp.ingest.datasets import Dataset
 
 SLIDE_W_IN, SLIDE_H_IN = 13.333, 7.5  # 16:9
 
 
-def build_deck(results: pd.DataFrame, view: View, maps: list[tuple[View, bytes]], *,
-               demo: bool, years_in_data: tuple[int, int] | None) -> bytes:
+def build_deck(dataset: Dataset, view: View) -> bytes:
+    """Title slide, goals/KPI slide, one map slide per value chain chosen (or one)."""
     from pptx import Presentation
     from pptx.util import Inches
 
     lang = view.lang
+    credits = dataset.shown.credits(lang)
     deck = Presentation()
     deck.slide_width, deck.slide_height = Inches(SLIDE_W_IN), Inches(SLIDE_H_IN)
-    notes = _notes(lang, demo)
     first = deck.slides.add_slide(deck.slide_layouts[0])
     first.shapes.title.text = t("title", lang)
-    first.placeholders[1].text = f"{t('subtitle', lang)}\n{_data_line(lang, demo)}"
+    first.placeholders[1].text = f"{t('subtitle', lang)}\n{credits.headline}"
     for shape in first.placeholders:
         _full_width(shape)
-    first.notes_slide.notes_text_frame.text = notes
-    _goals_slide(deck, results, view, notes, demo)
-    for one, png in maps:
-        _map_slide(deck, one, png, notes, years_in_data)
+    first.notes_slide.notes_text_frame.text = credits.notes
+    _goals_slide(deck, dataset.results, view, credits)
+    for one in map_views(view):
+        _map_slide(deck, build_layer(dataset, one, "print"), credits)
     buffer = io.BytesIO()
     deck.save(buffer)
     return buffer.getvalue()
 
 
-def _data_line(lang: catalog.Lang, demo: bool) -> str:
-    from mapapp.builders.demo import DEMO_LABEL
-
-    return DEMO_LABEL[lang] if demo else catalog.SOURCE_DOCUMENT[lang]
-
-
-def _notes(lang: catalog.Lang, demo: bool) -> str:
-    from mapapp.render.exports import LICENCE
-
-    lines = [f"{t('data', lang)}: {catalog.SOURCE_DOCUMENT[lang]}",
-             f"{t('source', lang)}: {geodata.ATTRIBUTION[lang]}", LICENCE]
-    if demo:
-        lines.insert(0, _data_line(lang, demo))
-    return "\n".join(lines)
+def map_views(view: View) -> list[View]:
+    """One map per value chain chosen (for an indicator split by chain), else one."""
+    if len(view.chains) > 1 and catalog.INDICATORS[view.indicator].by_value_chain:
+        return [replace(view, chains=(chain,)) for chain in view.chains]
+    return [view]
 
 
-def _goals_slide(deck, results: pd.DataFrame, view: View, notes: str, demo: bool) -> None:
+def _goals_slide(deck, results: pd.DataFrame, view: View, credits: Credits) -> None:
     from pptx.util import Inches, Pt
 
     lang = view.lang
@@ -87,17 +84,17 @@ def _goals_slide(deck, results: pd.DataFrame, view: View, notes: str, demo: bool
                 paragraph = box.add_paragraph()
                 paragraph.text = describe_kpi(kpi, lang)
                 paragraph.runs[0].font.size = Pt(12)
-    _footer(slide, _data_line(lang, demo), notes)
+    _footer(slide, credits.headline, credits.notes)
 
 
-def _map_slide(deck, view: View, png: bytes, notes: str,
-               years_in_data: tuple[int, int] | None) -> None:
+def _map_slide(deck, layer: MapLayer, credits: Credits) -> None:
     from pptx.util import Inches
 
     slide = deck.slides.add_slide(deck.slide_layouts[6])  # blank: the PNG has its own title
-    slide.shapes.add_picture(io.BytesIO(png), Inches(0), Inches(0), width=Inches(SLIDE_W_IN))
+    slide.shapes.add_picture(io.BytesIO(render_png(layer)), Inches(0), Inches(0),
+                             width=Inches(SLIDE_W_IN))
     slide.notes_slide.notes_text_frame.text = (
-        f"{title(view)} — {subtitle(view, years_in_data)}\n{notes}")
+        f"{layer.title} — {layer.subtitle}\n{credits.notes}")
 
 
 def _full_width(shape) -> None:

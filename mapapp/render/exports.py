@@ -7,58 +7,48 @@ attribution and licence, and the demo label when the data is the demo's.
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from mapapp.analysis.layer import MapLayer, build_layer, filter_localities, subtitle, title
+from mapapp.analysis.layer import MapLayer, build_layer
 from mapapp.boundaries import geodata
 from mapapp.model import catalog
 from mapapp.model.output import strict_json
+from mapapp.model.provenance import Credits
 from mapapp.model.view import View
+from mapapp.render.deck import build_deck
+from mapapp.render.png_map import render_png
 from mapapp.render.web_map import build_map
 
-FORMATS = ("png", "html", "pptx", "csv", "xlsx", "geojson")
-MIME = {"png": "image/png", "html": "text/html", "csv": "text/csv",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        "geojson": "application/geo+json"}
+if TYPE_CHECKING:
+    from mapapp.ingest.datasets import Dataset
+
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 INLINE_BASE = "mapapp-inline:"
-LICENCE = "Boundaries: MPL-2.0 (INEI 2007 via juaneladio/peru-geojson); context: Natural Earth"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def export_view(fmt: str, results: pd.DataFrame, view: View,
-                localities: pd.DataFrame | None = None, *, demo: bool) -> bytes:
-    """The file for ``fmt`` of what ``view`` shows of ``results``."""
+@dataclass(frozen=True)
+class Format:
+    """A file a view can be downloaded as: its media type and how it is made."""
+
+    mime: str
+    render: Callable[[Dataset, View], bytes]
+
+
+def export_view(fmt: str, dataset: Dataset, view: View) -> bytes:
+    """The ``fmt`` file of what ``view`` shows of ``dataset``."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    years = _years_in(results)
-    located = filter_localities(localities, view) if localities is not None else None
-    if fmt == "pptx":
-        return pptx_deck(results, view, localities, demo=demo)
-    layer = build_layer(results, view, "print" if fmt in ("png", "geojson") else "screen")
-    if fmt == "png":
-        from mapapp.render.png_map import render_png
-
-        return render_png(layer, located, demo=demo, years_in_data=years)
-    if fmt == "html":
-        return standalone_html(layer, located, demo=demo, years_in_data=years).encode()
-    if fmt == "geojson":
-        return geojson_bytes(layer, demo=demo)
-    table = place_table(layer, demo=demo, years_in_data=years)
-    return csv_bytes(table) if fmt == "csv" else xlsx_bytes(table, layer.view.lang)
-
-
-def _years_in(results: pd.DataFrame) -> tuple[int, int] | None:
-    if results.empty:
-        return None
-    return int(results["year"].min()), int(results["year"].max())
+    return FORMATS[fmt].render(dataset, view)
 
 
 def file_name(view: View, fmt: str) -> str:
@@ -71,18 +61,16 @@ def file_name(view: View, fmt: str) -> str:
 
 # --- HTML ---------------------------------------------------------------------------
 
-def standalone_html(layer: MapLayer, localities: pd.DataFrame | None, *, demo: bool,
-                    years_in_data: tuple[int, int] | None = None) -> str:
+def standalone_html(layer: MapLayer) -> str:
     """One file that opens with no network: shapes, Leaflet and our runtime inlined."""
-    fmap = build_map(layer, localities, demo=demo, asset_base=INLINE_BASE,
-                     heading=(title(layer.view), f"{subtitle(layer.view, years_in_data)} · "
-                              f"{layer.unit}"))
+    fmap = build_map(layer, asset_base=INLINE_BASE,
+                     heading=(layer.title, f"{layer.subtitle} · {layer.unit}"))
     page = fmap.get_root().render()
     page = re.sub(r'<script src="mapapp-inline:([^"]+)"></script>',
                   lambda m: f"<script>{_vendor(m.group(1), script=True)}</script>", page)
     page = re.sub(r'<link rel="stylesheet" href="mapapp-inline:([^"]+)"/>',
                   lambda m: f"<style>{_vendor(m.group(1))}</style>", page)
-    heading = _html_text(title(layer.view))
+    heading = html.escape(layer.title)
     return page.replace("<head>", f"<head>\n<title>{heading}</title>", 1)
 
 
@@ -94,22 +82,16 @@ def _vendor(relative: str, script: bool = False) -> str:
     return text.replace("</script", "<\\/script") if script else text
 
 
-def _html_text(text: str) -> str:
-    import html
-
-    return html.escape(text)
-
-
 # --- tables -------------------------------------------------------------------------
 
-def place_table(layer: MapLayer, *, demo: bool,
-                years_in_data: tuple[int, int] | None = None) -> pd.DataFrame:
+def place_table(layer: MapLayer) -> pd.DataFrame:
     """One row per place of the view (no data included, empty), with the filters used."""
     view, lang = layer.view, layer.view.lang
+    credits = layer.data.credits(lang)
     ind = catalog.INDICATORS[view.indicator]
     places = layer.places.sort_values("ubigeo").reset_index(drop=True)
     names = geodata.places().set_index("ubigeo")["name"]
-    years = view.years or years_in_data
+    years = layer.years
     table = pd.DataFrame({
         "ubigeo": places["ubigeo"].to_numpy(),
         "name": places["name"].to_numpy(),
@@ -127,9 +109,9 @@ def place_table(layer: MapLayer, *, demo: bool,
         "value_chains": ",".join(view.chains) if ind.by_value_chain else "",
         "areas": ",".join((view.prov,) if view.prov else view.depts),
         "amazon_only": view.amazon,
-        "data": _data_label(lang, demo),
-        "source": catalog.SOURCE_DOCUMENT[lang],
-        "attribution": geodata.ATTRIBUTION[lang],
+        "data": credits.data,
+        "source": credits.source,
+        "attribution": credits.boundaries,
     })
     return table
 
@@ -138,12 +120,6 @@ def _whole_if_possible(values: pd.Series) -> pd.Series:
     """Counts as whole numbers (87200, not 87200.0); other values untouched."""
     finite = values.dropna()
     return values.astype("Int64") if (finite == finite.round()).all() else values
-
-
-def _data_label(lang: catalog.Lang, demo: bool) -> str:
-    from mapapp.builders.demo import DEMO_LABEL
-
-    return DEMO_LABEL[lang] if demo else {"es": "Datos del usuario", "en": "User data"}[lang]
 
 
 def neutralise(value: object) -> object:
@@ -167,7 +143,8 @@ def csv_bytes(table: pd.DataFrame) -> bytes:
     return _safe(table).to_csv(index=False).encode("utf-8-sig")
 
 
-def xlsx_bytes(table: pd.DataFrame, lang: catalog.Lang) -> bytes:
+def xlsx_bytes(table: pd.DataFrame, credits: Credits) -> bytes:
+    """A "data" sheet (text cells never formulas) and a "sources" sheet of credits."""
     from openpyxl import Workbook
 
     book = Workbook()
@@ -181,16 +158,15 @@ def xlsx_bytes(table: pd.DataFrame, lang: catalog.Lang) -> bytes:
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # never a formula, whatever the text
     sources = book.create_sheet("sources")
-    for line in (("source", catalog.SOURCE_DOCUMENT[lang]),
-                 ("boundaries", geodata.ATTRIBUTION[lang]),
-                 ("licence", LICENCE), ("data", str(safe["data"].iloc[0]) if len(safe) else "")):
+    for line in (("source", credits.source), ("boundaries", credits.boundaries),
+                 ("licence", credits.licence), ("data", credits.data)):
         sources.append(list(line))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
-def geojson_bytes(layer: MapLayer, *, demo: bool) -> bytes:
+def geojson_bytes(layer: MapLayer) -> bytes:
     view = layer.view
     ind = catalog.INDICATORS[view.indicator]
     places = layer.places[["ubigeo", "name", "value", "rank", "share", "geometry"]].copy()
@@ -198,28 +174,31 @@ def geojson_bytes(layer: MapLayer, *, demo: bool) -> bytes:
     places["indicator"] = ind.id
     places["unit"] = ind.unit[view.lang]
     collection = json.loads(places.to_json(drop_id=True, na="null"))
-    collection.update({
-        "name": f"{title(view)} — {subtitle(view)}",
-        "data": _data_label(view.lang, demo),
-        "source": catalog.SOURCE_DOCUMENT[view.lang],
-        "attribution": geodata.ATTRIBUTION[view.lang],
-        "license": LICENCE,
-    })
+    collection.update({"name": f"{layer.title} — {layer.subtitle}",
+                       **layer.data.credits(view.lang).fields})
     # Strict: a non-finite value raises here rather than shipping a non-standard "Infinity".
     return strict_json(collection, ensure_ascii=False).encode("utf-8")
 
 
-# --- PPTX ---------------------------------------------------------------------------
+# --- the table of formats ---------------------------------------------------------
 
-def pptx_deck(results: pd.DataFrame, view: View, localities: pd.DataFrame | None, *,
-              demo: bool) -> bytes:
-    """Title slide, goals/KPI slide, one map slide per value chain chosen (or one)."""
-    from mapapp.render.deck import build_deck
+def _table(make: Callable[[pd.DataFrame, Credits], bytes]) -> Callable[[Dataset, View], bytes]:
+    def render(dataset: Dataset, view: View) -> bytes:
+        layer = build_layer(dataset, view)
+        return make(place_table(layer), layer.data.credits(view.lang))
+    return render
 
-    maps = []
-    views = [replace(view, chains=(chain,)) for chain in view.chains] \
-        if len(view.chains) > 1 and catalog.INDICATORS[view.indicator].by_value_chain else [view]
-    for one in views:
-        png = export_view("png", results, one, localities, demo=demo)
-        maps.append((one, png))
-    return build_deck(results, view, maps, demo=demo, years_in_data=_years_in(results))
+
+FORMATS: dict[str, Format] = {
+    "png": Format("image/png",
+                  lambda dataset, view: render_png(build_layer(dataset, view, "print"))),
+    "html": Format("text/html",
+                   lambda dataset, view: standalone_html(build_layer(dataset, view)).encode()),
+    "pptx": Format("application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                   build_deck),
+    "csv": Format("text/csv", _table(lambda table, _credits: csv_bytes(table))),
+    "xlsx": Format("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                   _table(xlsx_bytes)),
+    "geojson": Format("application/geo+json",
+                      lambda dataset, view: geojson_bytes(build_layer(dataset, view, "print"))),
+}

@@ -12,46 +12,49 @@ import math
 import textwrap
 
 import numpy as np
-import pandas as pd
 
-from mapapp.analysis.layer import MapLayer, context_departments, subtitle, title
+from mapapp.analysis.layer import MapLayer, context_departments, title
+from mapapp.analysis.symbology import (
+    COLORS,
+    MAX_RADIUS_PT,
+    LegendRow,
+    circle_radii,
+    label_places,
+    legend_rows,
+    shows_localities,
+)
 from mapapp.boundaries import geodata
-from mapapp.model import catalog
-from mapapp.model.i18n import t
-from mapapp.render.web_map import CIRCLE_COLOR, circle_radius, format_bound, round_nicely
+from mapapp.model.provenance import Credits
 
 SIZE_IN, DPI = (16, 9), 120  # 1920 × 1080 pixels
 MAP_BOX = (0.03, 0.1, 0.6, 0.74)  # left, bottom, width, height (figure fraction)
-MAX_RADIUS_PT = {"department": 34, "province": 22, "district": 13}
-LOCALITY_COLOR = "#d95f0e"
+CIRCLE_ALPHA = 0.6  # the web map's circles are a little lighter (web_map)
 KM_PER_DEGREE = 111.32
 
 
-def render_png(layer: MapLayer, localities: pd.DataFrame | None = None, *, demo: bool,
-               years_in_data: tuple[int, int] | None = None) -> bytes:
+def render_png(layer: MapLayer) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    view = layer.view
+    credits = layer.data.credits(layer.view.lang)
     fig = plt.figure(figsize=SIZE_IN, dpi=DPI)
     try:
         ax = fig.add_axes(MAP_BOX)
-        _draw_map(ax, layer, localities)
+        _draw_map(ax, layer)
         _scale_bar(ax)
         _north_arrow(ax)
-        fig.text(0.03, 0.94, title(view), fontsize=30, fontweight="bold", va="top")
-        fig.text(0.03, 0.875, f"{subtitle(view, years_in_data)} · {layer.unit}", fontsize=15,
-                 color="#444", va="top")
-        _legend(fig, layer, localities)
-        _source(fig, view.lang, demo)
-        if demo:
-            from mapapp.builders.demo import DEMO_LABEL
-
-            fig.text(0.97, 0.94, DEMO_LABEL[view.lang], ha="right", va="top", fontsize=15,
-                     fontweight="bold", color="#664d03",
-                     bbox={"boxstyle": "round,pad=0.5", "fc": "#fff3cd", "ec": "#e0c36a"})
+        fig.text(0.03, 0.94, layer.title, fontsize=30, fontweight="bold", va="top")
+        fig.text(0.03, 0.875, f"{layer.subtitle} · {layer.unit}", fontsize=15,
+                 color=COLORS.muted, va="top")
+        _legend(fig, layer)
+        _source(fig, credits)
+        if credits.demo_label:
+            fig.text(0.97, 0.94, credits.demo_label, ha="right", va="top", fontsize=15,
+                     fontweight="bold", color=COLORS.notice_text,
+                     bbox={"boxstyle": "round,pad=0.5", "fc": COLORS.notice,
+                           "ec": COLORS.notice_edge})
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": "mapapp"})
         return buffer.getvalue()
@@ -59,37 +62,38 @@ def render_png(layer: MapLayer, localities: pd.DataFrame | None = None, *, demo:
         plt.close(fig)
 
 
-def _draw_map(ax, layer: MapLayer, localities: pd.DataFrame | None) -> None:
+def _draw_map(ax, layer: MapLayer) -> None:
     view = layer.view
     places = layer.places
     minx, miny, maxx, maxy = places.total_bounds
     lat0 = (miny + maxy) / 2
     ax.set_aspect(1 / math.cos(math.radians(lat0)))
     _fit(ax, (minx, miny, maxx, maxy), lat0)
-    ax.set_facecolor("#eef3f7")
+    ax.set_facecolor(COLORS.sea)
     ax.set_xticks([])
     ax.set_yticks([])
     countries = geodata.load_context("print")
-    countries[countries["name"] != "Peru"].plot(ax=ax, color="#e4e4e4", edgecolor="white",
-                                                 linewidth=0.8)
+    countries[countries["name"] != "Peru"].plot(ax=ax, color=COLORS.countries,
+                                                 edgecolor=COLORS.outline, linewidth=0.8)
     rest = context_departments(view)
     if len(rest):
-        rest.plot(ax=ax, color="#f4f4f4", edgecolor="#bdbdbd", linewidth=0.6)
+        rest.plot(ax=ax, color=COLORS.rest, edgecolor=COLORS.rest_edge, linewidth=0.6)
     no_data = places[places["shown"].isna()]
     if len(no_data):
-        no_data.plot(ax=ax, color="#f0f0f0", edgecolor="#9a9a9a", linewidth=0.4, hatch="///")
+        no_data.plot(ax=ax, color=COLORS.print_no_data, edgecolor=COLORS.print_no_data_edge,
+                     linewidth=0.4, hatch="///")
     with_data = places[places["shown"].notna()]
     if view.is_choropleth:
         colors = [layer.classes.color_of(v) for v in with_data["shown"]]
-        with_data.plot(ax=ax, color=colors, edgecolor="white", linewidth=0.4)
+        with_data.plot(ax=ax, color=colors, edgecolor=COLORS.outline, linewidth=0.4)
     else:
-        with_data.plot(ax=ax, color="#f7fbff", edgecolor="#8c8c8c", linewidth=0.5)
+        with_data.plot(ax=ax, color=COLORS.base_fill, edgecolor=COLORS.base_edge, linewidth=0.5)
         _circles(ax, layer, with_data)
-    if view.localities and localities is not None and len(localities):
-        ax.scatter(localities["lon"], localities["lat"], s=22, color=LOCALITY_COLOR,
-                   edgecolor="white", linewidth=0.8, zorder=5)
-    if view.labels:
-        _labels(ax, places, view.level)
+    if shows_localities(layer):
+        localities = layer.localities
+        ax.scatter(localities["lon"], localities["lat"], s=22, color=COLORS.locality,
+                   edgecolor=COLORS.outline, linewidth=0.8, zorder=5)
+    _labels(ax, layer)
     ax.set_xlabel("")  # geopandas labels the axes in degrees: not for a slide
     ax.set_ylabel("")
 
@@ -113,30 +117,24 @@ def _fit(ax, bounds: tuple[float, float, float, float], lat0: float) -> None:
 
 
 def _circles(ax, layer: MapLayer, places) -> None:
-    largest = float(places["shown"].max())
     points = places.geometry.representative_point()
-    radius = np.array([circle_radius(v, largest, MAX_RADIUS_PT[layer.view.level])
-                       for v in places["shown"]])
-    ax.scatter(points.x, points.y, s=(2 * radius) ** 2, color=CIRCLE_COLOR, alpha=0.6,
-               edgecolor="#1d5a85", linewidth=0.8, zorder=4)
+    radius = np.array(circle_radii(places["shown"], MAX_RADIUS_PT[layer.view.level]))
+    ax.scatter(points.x, points.y, s=(2 * radius) ** 2, color=COLORS.circle, alpha=CIRCLE_ALPHA,
+               edgecolor=COLORS.circle_edge, linewidth=0.8, zorder=4)
 
 
-def _labels(ax, places, level: str) -> None:
-    from mapapp.render.web_map import MAX_LABELS
-
-    shown = places
-    if len(places) > MAX_LABELS[level]:
-        shown = places[places["shown"].notna()].nlargest(MAX_LABELS[level], "shown")
+def _labels(ax, layer: MapLayer) -> None:
+    shown = label_places(layer)
     for name, point in zip(shown["name"], shown.geometry.representative_point(), strict=True):
         ax.annotate(str(name), (point.x, point.y), ha="center", va="center", fontsize=9,
-                    fontweight="bold", color="#222", zorder=6,
+                    fontweight="bold", color=COLORS.ink, zorder=6,
                     path_effects=_halo())
 
 
 def _halo():
     from matplotlib import patheffects
 
-    return [patheffects.withStroke(linewidth=2.5, foreground="white")]
+    return [patheffects.withStroke(linewidth=2.5, foreground=COLORS.outline)]
 
 
 def _scale_bar(ax) -> None:
@@ -148,8 +146,8 @@ def _scale_bar(ax) -> None:
     nice = _nice_length(target_km)
     length = nice / km_per_degree
     x0 = minx + (maxx - minx) * 0.04
-    ax.plot([x0, x0 + length], [lat, lat], color="#222", linewidth=3, solid_capstyle="butt",
-            zorder=7)
+    ax.plot([x0, x0 + length], [lat, lat], color=COLORS.ink, linewidth=3,
+            solid_capstyle="butt", zorder=7)
     ax.text(x0 + length / 2, lat + (maxy - miny) * 0.012, f"{nice:g} km", ha="center",
             va="bottom", fontsize=11, zorder=7, path_effects=_halo())
 
@@ -162,11 +160,12 @@ def _nice_length(km: float) -> float:
 def _north_arrow(ax) -> None:
     ax.annotate("N", xy=(0.95, 0.95), xytext=(0.95, 0.85), xycoords="axes fraction",
                 ha="center", va="center", fontsize=16, fontweight="bold", zorder=7,
-                arrowprops={"facecolor": "#222", "width": 5, "headwidth": 14})
+                arrowprops={"facecolor": COLORS.ink, "width": 5, "headwidth": 14})
 
 
-def _legend(fig, layer: MapLayer, localities: pd.DataFrame | None) -> None:
-    view, lang = layer.view, layer.view.lang
+def _legend(fig, layer: MapLayer) -> None:
+    """Title with unit, then the symbology's rows (localities only when drawn)."""
+    view = layer.view
     x, y = 0.67, 0.78
     fig.text(x, y, f"{title(view)}\n({layer.unit})", fontsize=15, fontweight="bold", va="top",
              wrap=True)
@@ -175,55 +174,33 @@ def _legend(fig, layer: MapLayer, localities: pd.DataFrame | None) -> None:
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.axis("off")
-    rows: list[tuple[str, dict]] = []
-    if view.is_choropleth:
-        bounds = layer.classes.bounds
-        for i, color in enumerate(layer.classes.colors):
-            low, high = (format_bound(b, layer.unit, lang) for b in bounds[i:i + 2])
-            rows.append((f"{low} – {high}", {"kind": "box", "color": color}))
-    elif layer.has_data:
-        largest = float(layer.places["shown"].max())
-        for fraction in (1.0, 0.25, 0.05):
-            value = round_nicely(largest * fraction)
-            radius = circle_radius(value, largest, MAX_RADIUS_PT[view.level])
-            rows.append((format_bound(value, layer.unit, lang), {"kind": "circle",
-                                                                  "radius": radius}))
-    rows.append((t("no_data", lang), {"kind": "nodata"}))
-    if view.localities and localities is not None and len(localities):
-        rows.append((t("connected_localities", lang), {"kind": "point"}))
+    rows = legend_rows(layer, MAX_RADIUS_PT[view.level], with_localities=shows_localities(layer))
     height_pt = (y - 0.2) * SIZE_IN[1] * 72
     top = 1.0
-    for text, symbol in rows:
-        row_pt = max(30.0, 2 * symbol.get("radius", 0) + 10)
+    for row in rows:
+        row_pt = max(30.0, 2 * (row.radius or 0) + 10)
         middle = top - row_pt / 2 / height_pt
-        _legend_symbol(ax, 0.1, middle, symbol)
-        ax.text(0.25, middle, text, va="center", fontsize=13)
+        _legend_symbol(ax, 0.1, middle, row)
+        ax.text(0.25, middle, row.text, va="center", fontsize=13)
         top -= row_pt / height_pt
 
 
-def _legend_symbol(ax, x: float, y: float, symbol: dict) -> None:
+def _legend_symbol(ax, x: float, y: float, row: LegendRow) -> None:
     from matplotlib.patches import Rectangle
 
-    if symbol["kind"] == "box":
-        ax.add_patch(Rectangle((x - 0.05, y - 0.025), 0.1, 0.05, color=symbol["color"],
-                               ec="#999"))
-    elif symbol["kind"] == "nodata":
-        ax.add_patch(Rectangle((x - 0.05, y - 0.025), 0.1, 0.05, fc="#f0f0f0", ec="#9a9a9a",
-                               hatch="///"))
-    elif symbol["kind"] == "circle":
-        ax.scatter([x], [y], s=(2 * symbol["radius"]) ** 2, color=CIRCLE_COLOR, alpha=0.6,
-                   edgecolor="#1d5a85", clip_on=False)
+    if row.kind == "box":
+        ax.add_patch(Rectangle((x - 0.05, y - 0.025), 0.1, 0.05, color=row.color,
+                               ec=COLORS.swatch_edge))
+    elif row.kind == "nodata":
+        ax.add_patch(Rectangle((x - 0.05, y - 0.025), 0.1, 0.05, fc=COLORS.print_no_data,
+                               ec=COLORS.print_no_data_edge, hatch="///"))
+    elif row.kind == "circle":
+        ax.scatter([x], [y], s=(2 * row.radius) ** 2, color=row.color, alpha=CIRCLE_ALPHA,
+                   edgecolor=COLORS.circle_edge, clip_on=False)
     else:
-        ax.scatter([x], [y], s=40, color=LOCALITY_COLOR, edgecolor="white", clip_on=False)
+        ax.scatter([x], [y], s=40, color=row.color, edgecolor=COLORS.outline, clip_on=False)
 
 
-def _source(fig, lang: catalog.Lang, demo: bool) -> None:
-    data = catalog.SOURCE_DOCUMENT[lang]
-    if demo:
-        from mapapp.builders.demo import DEMO_LABEL
-
-        data += f" · {DEMO_LABEL[lang]}"
-    lines = [f"{t('data', lang)}: {data}", geodata.ATTRIBUTION[lang]]
-    text = "\n".join(textwrap.fill(line, 150) for line in lines)
-    fig.text(0.03, 0.02, text, fontsize=10.5, color="#444", va="bottom")
-
+def _source(fig, credits: Credits) -> None:
+    text = "\n".join(textwrap.fill(line, 150) for line in credits.lines)
+    fig.text(0.03, 0.02, text, fontsize=10.5, color=COLORS.muted, va="bottom")

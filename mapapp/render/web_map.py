@@ -16,7 +16,9 @@ import html
 import json
 import math
 import re
+from dataclasses import asdict
 from functools import lru_cache
+from string import Template as CssTemplate
 
 import folium
 import pandas as pd
@@ -25,12 +27,20 @@ from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-from mapapp.analysis.classify import NO_DATA_COLOR
-from mapapp.analysis.layer import MapLayer, shown_areas, tooltip_rows
+from mapapp.analysis.layer import MapLayer, shown_areas, title, tooltip_rows
+from mapapp.analysis.symbology import (
+    COLORS,
+    MAX_RADIUS_PX,
+    LegendRow,
+    circle_radii,
+    label_places,
+    legend_rows,
+    shows_localities,
+)
 from mapapp.boundaries import geodata
 from mapapp.model import catalog
-from mapapp.model.formatting import format_number
 from mapapp.model.i18n import t
+from mapapp.model.provenance import Credits
 from mapapp.model.view import View
 
 ASSET_BASE = "/app/static"  # Streamlit static serving (server.enableStaticServing)
@@ -43,32 +53,54 @@ TILES = {
                   "MapServer/tile/{z}/{y}/{x}",
                   "Tiles © Esri — Esri, Maxar, Earthstar Geographics, GIS User Community"),
 }
-CIRCLE_COLOR = "#2c7fb8"
-MAX_RADIUS = {"department": 30, "province": 20, "district": 12}
-MAX_LABELS = {"department": 30, "province": 40, "district": 12}
+CIRCLE_OPACITY = 0.55  # the PNG's circles are a little more opaque (png_map)
 
-CSS = """
-.leaflet-container { background: #eef3f7; font: 13px/1.4 "Source Sans Pro", sans-serif; }
-.map-label span { position: absolute; transform: translate(-50%, -50%); color: #222;
+# Leaflet path styles: colours from the symbology, sent to the runtime (mapapp.js),
+# which has none of its own.
+BASE_STYLE = {"fillColor": COLORS.base_fill, "color": COLORS.base_edge, "weight": 0.7,
+              "fillOpacity": 0.7}  # places before a view, and under circles
+PATH_STYLES = {
+    "places": BASE_STYLE,
+    "context": {"fillColor": COLORS.countries, "color": COLORS.outline, "weight": 1,
+                "fillOpacity": 1},
+    "rest": {"fillColor": COLORS.rest, "color": COLORS.rest_edge, "weight": 1, "fillOpacity": 1},
+    "hover": {"weight": 2.5, "color": COLORS.hover},
+    "circle": {"color": COLORS.circle_edge, "weight": 1, "fillColor": COLORS.circle,
+               "fillOpacity": CIRCLE_OPACITY},
+}
+NO_DATA_STYLE = {"fillColor": COLORS.no_data, "color": COLORS.no_data_edge, "weight": 0.8,
+                 "fillOpacity": 0.5, "dashArray": "3 3"}
+
+
+def _rgba(color: str, alpha: float) -> str:
+    red, green, blue = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha:g})"
+
+
+# $names are the roles of symbology.COLORS (shadows and the boxes' white stay here).
+CSS = CssTemplate("""
+.leaflet-container { background: $sea; font: 13px/1.4 "Source Sans Pro", sans-serif; }
+.map-label span { position: absolute; transform: translate(-50%, -50%); color: $ink;
   font-size: 11px; font-weight: 600; white-space: nowrap; pointer-events: none;
-  text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }
+  text-shadow: 0 0 3px $outline, 0 0 3px $outline, 0 0 3px $outline; }
 .map-box { background: rgba(255,255,255,.92); padding: 6px 9px; border-radius: 4px;
   box-shadow: 0 1px 4px rgba(0,0,0,.3); max-width: 280px; font-size: 12px; }
 .map-box h4 { margin: 0 0 4px; font-size: 13px; }
 .map-box .row { display: flex; align-items: center; gap: 6px; margin: 2px 0; }
-.map-box .swatch { width: 16px; height: 12px; border: 1px solid #999; flex: none; }
-.map-box .nodata { background: repeating-linear-gradient(45deg, #d9d9d9 0 3px, #fff 3px 6px); }
-.map-box .circle { border-radius: 50%; background: rgba(44,127,184,.55);
-  border: 1px solid #1d5a85; flex: none; }
+.map-box .swatch { width: 16px; height: 12px; border: 1px solid $swatch_edge; flex: none; }
+.map-box .nodata { background: repeating-linear-gradient(45deg, $no_data 0 3px,
+  $outline 3px 6px); }
+.map-box .circle { border-radius: 50%; background: $circle_fill;
+  border: 1px solid $circle_edge; flex: none; }
 .map-heading h4 { font-size: 16px; }
-.map-notice { background: #fff3cd; color: #664d03; font-weight: 600; }
-.locality-cluster { background: #d95f0e; color: #fff; border: 2px solid #fff;
+.map-notice { background: $notice; color: $notice_text; font-weight: 600; }
+.locality-cluster { background: $locality; color: $outline; border: 2px solid $outline;
   border-radius: 50%; box-shadow: 0 0 3px rgba(0,0,0,.5); font-size: 11px; font-weight: 700;
   line-height: 22px; text-align: center; }
-.map-source { font-size: 11px; line-height: 1.3; max-width: 340px; color: #444; }
-.locality-dot { width: 10px; height: 10px; border-radius: 50%; background: #d95f0e;
-  border: 2px solid #fff; box-shadow: 0 0 2px #000; }
-"""
+.map-source { font-size: 11px; line-height: 1.3; max-width: 340px; color: $muted; }
+.locality-dot { width: 10px; height: 10px; border-radius: 50%; background: $locality;
+  border: 2px solid $outline; box-shadow: 0 0 2px #000; }
+""").substitute(asdict(COLORS), circle_fill=_rgba(COLORS.circle, CIRCLE_OPACITY))
 # Presentation: the map fills its 16:9 frame, and legend and source read from afar.
 PRESENT_CSS = """
 #map_div, .folium-map { height: 100vh !important; }
@@ -187,12 +219,11 @@ def script_json(value: object) -> str:
     return _JSON_STRING.sub(lambda m: m.group().translate(_STRING_ESCAPES), text)
 
 
-def build_map(layer: MapLayer, localities: pd.DataFrame | None = None, *, demo: bool,
-              asset_base: str = ASSET_BASE, heading: tuple[str, str] | None = None,
-              inline: bool = True) -> folium.Map:
+def build_map(layer: MapLayer, *, asset_base: str = ASSET_BASE,
+              heading: tuple[str, str] | None = None, inline: bool = True) -> folium.Map:
     """The whole map in one folium.Map (standalone exports, tests)."""
     fmap = base_map(layer.view, asset_base=asset_base, heading=heading, inline=inline)
-    style_group(layer, localities, demo=demo).add_to(fmap)
+    style_group(layer).add_to(fmap)
     return fmap
 
 
@@ -212,7 +243,7 @@ def base_map(view: View, *, asset_base: str = ASSET_BASE, inline: bool = False,
     areas = shown_areas(view)
     PlacesBase({"places": _shapes(view.level, inline), "context": _shapes("context", inline),
                 "rest": _shapes("department", inline) if areas else None,
-                "areas": list(areas)}, asset_base).add_to(fmap)
+                "areas": list(areas), "styles": PATH_STYLES}, asset_base).add_to(fmap)
     if heading:
         HtmlControl(f"<h4>{html.escape(heading[0])}</h4><div>{html.escape(heading[1])}</div>",
                     "topright", "map-box map-heading").add_to(fmap)
@@ -241,17 +272,17 @@ def _bounds(level: str, areas: tuple[str, ...]) -> tuple[float, float, float, fl
     return south, west, north, east
 
 
-def style_group(layer: MapLayer, localities: pd.DataFrame | None, *,
-                demo: bool, data: dict | None = None) -> folium.FeatureGroup:
+def style_group(layer: MapLayer, data: dict | None = None) -> folium.FeatureGroup:
     """The view on the shapes; ``data`` may be a cached ``style_data`` result."""
     group = folium.FeatureGroup(name="mapapp-view", control=False)
-    PlacesStyle(data or style_data(layer, localities, demo=demo)).add_to(group)
+    PlacesStyle(data or style_data(layer)).add_to(group)
     return group
 
 
-def style_data(layer: MapLayer, localities: pd.DataFrame | None, *, demo: bool) -> dict:
+def style_data(layer: MapLayer) -> dict:
     """Everything the runtime needs to show the view on the shapes (plain data)."""
     view, lang = layer.view, layer.view.lang
+    credits = layer.data.credits(lang)
     places = layer.places
     shown = places["shown"].to_numpy(dtype=float)
     has_data = [math.isfinite(v) for v in shown]
@@ -260,34 +291,26 @@ def style_data(layer: MapLayer, localities: pd.DataFrame | None, *, demo: bool) 
         class_of = {u: layer.classes.class_of(v) for u, v in zip(places["ubigeo"], shown,
                                                                  strict=True) if math.isfinite(v)}
     else:
-        palette = [{"fillColor": "#f7fbff", "color": "#8c8c8c", "weight": 0.7,
-                    "fillOpacity": 0.7, "dashArray": None}]
+        palette = [{**BASE_STYLE, "dashArray": None}]
         class_of = {u: 0 for u, ok in zip(places["ubigeo"], has_data, strict=True) if ok}
     text = tooltip_rows(layer)
     texts = {row.ubigeo: [row.value_text, row.rank_text, row.share_text]
              for row, ok in zip(text.itertuples(index=False), has_data, strict=True) if ok}
-    notice = ""
-    if demo:
-        from mapapp.builders.demo import DEMO_LABEL
-
-        notice = html.escape(DEMO_LABEL[lang])
     return {
         "palette": palette, "classOf": class_of,
-        "noData": {"fillColor": NO_DATA_COLOR, "color": "#7a7a7a", "weight": 0.8,
-                   "fillOpacity": 0.5, "dashArray": "3 3"},
+        "noData": NO_DATA_STYLE,
         "texts": texts, "noDataText": t("no_data", lang),
         "aliases": [t("place", lang), t("value", lang), t("rank", lang), t("share", lang)],
         "circles": [] if view.is_choropleth else _circles(layer),
-        "labels": _labels(layer) if view.labels else [],
-        "localities": locality_rows(localities, lang)
-        if view.localities and localities is not None and len(localities) else [],
-        "legendHtml": legend_html(layer), "sourceHtml": source_html(lang, demo),
-        "noticeHtml": notice,
+        "labels": _labels(layer),
+        "localities": locality_rows(layer.localities, lang) if shows_localities(layer) else [],
+        "legendHtml": legend_html(layer), "sourceHtml": source_html(credits),
+        "noticeHtml": html.escape(credits.demo_label or ""),
     }
 
 
 def _fill(color: str) -> dict:
-    return {"fillColor": color, "color": "#ffffff", "weight": 0.8, "fillOpacity": 0.85,
+    return {"fillColor": color, "color": COLORS.outline, "weight": 0.8, "fillOpacity": 0.85,
             "dashArray": None}
 
 
@@ -301,27 +324,18 @@ def _circles(layer: MapLayer) -> list[list]:
     places = layer.places[layer.places["shown"].notna()]
     if places.empty:
         return []
-    largest = float(places["shown"].max())
-    max_radius = MAX_RADIUS[layer.view.level]
-    return [[lat, lon, round(circle_radius(v, largest, max_radius), 1), u]
-            for u, v, (lat, lon) in zip(places["ubigeo"], places["shown"],
-                                        _anchor_points(places), strict=True)]
+    radii = circle_radii(places["shown"], MAX_RADIUS_PX[layer.view.level])
+    return [[lat, lon, round(radius, 1), u]
+            for u, radius, (lat, lon) in zip(places["ubigeo"], radii, _anchor_points(places),
+                                             strict=True)]
 
 
 def _labels(layer: MapLayer) -> list[list]:
-    places = layer.places
-    limit = MAX_LABELS[layer.view.level]
-    if len(places) > limit:
-        places = places[places["shown"].notna()].nlargest(limit, "shown")
+    places = label_places(layer)
+    if places.empty:
+        return []
     return [[lat, lon, str(name)]
             for name, (lat, lon) in zip(places["name"], _anchor_points(places), strict=True)]
-
-
-def circle_radius(value: float, largest: float, max_radius: float) -> float:
-    """Area proportional to the value, so that the eye compares amounts."""
-    if not math.isfinite(value) or largest <= 0 or value <= 0:
-        return 0.0
-    return max(2.0, max_radius * math.sqrt(value / largest))
 
 
 def locality_rows(localities: pd.DataFrame, lang: catalog.Lang) -> list[dict]:
@@ -340,57 +354,27 @@ def locality_rows(localities: pd.DataFrame, lang: catalog.Lang) -> list[dict]:
 
 
 def legend_html(layer: MapLayer) -> str:
-    from mapapp.analysis.layer import title
-
-    view, lang = layer.view, layer.view.lang
-    rows = [f"<h4>{html.escape(title(view))} ({html.escape(layer.unit)})</h4>"]
-    if view.is_choropleth:
-        bounds = layer.classes.bounds
-        for i, color in enumerate(layer.classes.colors):
-            low, high = (format_bound(b, layer.unit, lang) for b in bounds[i:i + 2])
-            rows.append(_legend_row(f'<span class="swatch" style="background:{color}"></span>',
-                                    f"{low} – {high}"))
-    elif layer.has_data:
-        largest = float(layer.places["shown"].max())
-        max_radius = MAX_RADIUS[view.level]
-        for fraction in (1.0, 0.25, 0.05):
-            value = round_nicely(largest * fraction)
-            diameter = 2 * circle_radius(value, largest, max_radius)
-            rows.append(_legend_row(
-                f'<span class="circle" style="width:{diameter:.0f}px;height:{diameter:.0f}px">'
-                "</span>", format_bound(value, layer.unit, lang)))
-    rows.append(_legend_row('<span class="swatch nodata"></span>', t("no_data", lang)))
-    if view.localities:
-        rows.append(_legend_row('<span class="locality-dot"></span>',
-                                t("connected_localities", lang)))
-    return "".join(rows)
+    """The legend box: title with unit, then the symbology's rows (the localities row
+    whenever the view shows localities, even if the data has none)."""
+    view = layer.view
+    rows = legend_rows(layer, MAX_RADIUS_PX[view.level], with_localities=view.localities)
+    heading = f"<h4>{html.escape(title(view))} ({html.escape(layer.unit)})</h4>"
+    return heading + "".join(
+        f'<div class="row">{_legend_symbol(row)}<span>{html.escape(row.text)}</span></div>'
+        for row in rows)
 
 
-def format_bound(value: float, unit: str, lang: catalog.Lang) -> str:
-    """A class bound without its unit (the legend title carries it)."""
-    if unit.endswith("/km²"):
-        return format_number(value, lang, decimals=2)
-    if unit == "%":
-        return format_number(value, lang, decimals=1)
-    return format_number(value, lang)
+def _legend_symbol(row: LegendRow) -> str:
+    if row.kind == "box":
+        return f'<span class="swatch" style="background:{row.color}"></span>'
+    if row.kind == "circle":
+        diameter = 2 * row.radius
+        return (f'<span class="circle" style="width:{diameter:.0f}px;height:{diameter:.0f}px">'
+                "</span>")
+    if row.kind == "nodata":
+        return '<span class="swatch nodata"></span>'
+    return '<span class="locality-dot"></span>'
 
 
-def _legend_row(symbol: str, text: str) -> str:
-    return f'<div class="row">{symbol}<span>{html.escape(text)}</span></div>'
-
-
-def round_nicely(value: float) -> float:
-    if value <= 0:
-        return value
-    magnitude = 10 ** max(0, math.floor(math.log10(value)) - 1)
-    return round(value / magnitude) * magnitude
-
-
-def source_html(lang: catalog.Lang, demo: bool) -> str:
-    data = catalog.SOURCE_DOCUMENT[lang]
-    if demo:
-        from mapapp.builders.demo import DEMO_LABEL
-
-        data += f" · {DEMO_LABEL[lang]}"
-    return (f"<div>{html.escape(t('data', lang))}: {html.escape(data)}</div>"
-            f"<div>{html.escape(geodata.ATTRIBUTION[lang])}</div>")
+def source_html(credits: Credits) -> str:
+    return "".join(f"<div>{html.escape(line)}</div>" for line in credits.lines)

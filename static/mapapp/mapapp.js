@@ -6,7 +6,9 @@
  * apply(group, data) restyles the places and puts circles, labels, localities
  * and legend in `group` - so a new indicator or filter sends styles, never
  * shapes again. Text from data is set with textContent, never as HTML; only
- * the legend and source boxes take HTML, which the server escaped.
+ * the legend and source boxes take HTML, which the server escaped. Styles and
+ * colours come from the server too (config.styles, data.palette/noData; see
+ * mapapp/analysis/symbology.py): this file has none of its own.
  */
 (function () {
   "use strict";
@@ -81,18 +83,16 @@
   }
 
   function base(map, config) {
-    var noStyle = {fillColor: "#f7fbff", color: "#8c8c8c", weight: 0.7, fillOpacity: 0.7};
-    var places = L.geoJSON(null, {style: function () { return noStyle; }}).addTo(map);
-    var handle = {map: map, places: places, styles: {}, texts: {},
+    var styles = config.styles;
+    var places = L.geoJSON(null, {style: function () { return styles.places; }}).addTo(map);
+    var handle = {map: map, places: places, styles: styles, texts: {},
                   legend: box(map, "bottomright", "map-box map-legend"),
                   source: box(map, "bottomleft", "map-box map-source"),
                   notice: box(map, "topright", "map-box map-notice")};
     var context = L.geoJSON(null, {interactive: false, style: function () {
-      return {fillColor: "#e4e4e4", color: "#ffffff", weight: 1, fillOpacity: 1};
+      return styles.context;
     }});
-    var rest = L.geoJSON(null, {interactive: false, style: function () {
-      return {fillColor: "#f4f4f4", color: "#bdbdbd", weight: 1, fillOpacity: 1};
-    }});
+    var rest = L.geoJSON(null, {interactive: false, style: function () { return styles.rest; }});
     context.addTo(map); rest.addTo(map); places.bringToFront();
     var keep = inAreas(config.areas);
     var departments = config.areas.map(function (a) { return a.slice(0, 2); });
@@ -113,7 +113,7 @@
     ]).catch(function (error) {
       handle.notice.textContent = String(error);
     });
-    places.on("mouseover", function (e) { e.layer.setStyle({weight: 2.5, color: "#333"}); });
+    places.on("mouseover", function (e) { e.layer.setStyle(styles.hover); });
     places.on("mouseout", function (e) {
       e.layer.setStyle(handle.styleOf(e.layer.feature.properties.ubigeo));
     });
@@ -131,7 +131,7 @@
       return index === undefined ? handle.defaultStyle : handle.palette[index];
     };
     handle.palette = []; handle.classOf = {};
-    handle.defaultStyle = noStyle;
+    handle.defaultStyle = styles.places;
     handle.apply = function (group, data) { return apply(handle, group, data); };
     return handle;
   }
@@ -155,9 +155,8 @@
         layer.setStyle(handle.styleOf(props.ubigeo));
       });
       data.circles.forEach(function (c) {
-        var marker = L.circleMarker([c[0], c[1]], {
-          radius: c[2], color: "#1d5a85", weight: 1, fillColor: "#2c7fb8", fillOpacity: 0.55
-        });
+        var marker = L.circleMarker([c[0], c[1]],
+                                    L.extend({radius: c[2]}, handle.styles.circle));
         marker.feature = {type: "Feature", properties: {ubigeo: c[3]}};
         marker.bindTooltip(function () {
           return tooltip(data.aliases, handle.textsOf(names[c[3]] || {ubigeo: c[3], name: c[3]}));

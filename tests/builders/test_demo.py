@@ -5,11 +5,12 @@ import pandas as pd
 import pytest
 import shapely
 
-from mapapp.analysis.aggregate import Filters, national_value
+from mapapp.analysis.aggregate import national_value
 from mapapp.boundaries import geodata
 from mapapp.builders import demo
 from mapapp.ingest.results import read_results
 from mapapp.model import catalog
+from mapapp.model.view import Filters
 
 
 @pytest.fixture(scope="module")

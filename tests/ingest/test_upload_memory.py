@@ -37,12 +37,12 @@ def tracked(monkeypatch):
     page registers (strongly, as Streamlit's media file manager keeps them)."""
     layers: list[weakref.ref] = []
     downloads: list[object] = []
-    demo_results = datasets.demo_dataset().results
+    demo = datasets.demo_dataset()
     real_build = page.build_layer
 
-    def build(results, view, *args, **kwargs):
-        layer = real_build(results, view, *args, **kwargs)
-        if results is not demo_results:
+    def build(dataset, view, *args, **kwargs):
+        layer = real_build(dataset, view, *args, **kwargs)
+        if dataset is not demo:
             layers.append(weakref.ref(layer))
         return layer
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from mapapp.model.view import View
+from mapapp.model.view import View, years_within
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -83,3 +83,30 @@ def test_breadcrumb_leads_back_up():
 ])
 def test_counts_are_circles_and_rates_are_choropleths(view, choropleth):
     assert view.is_choropleth is choropleth
+
+
+@pytest.mark.parametrize("view, kept", [
+    (View(level="district", depts=("22",), prov="2201"), True),
+    (View(level="province", depts=("22",), prov="2201"), False),  # moved up a level
+    (View(level="district", depts=("10",), prov="2201"), False),  # another department
+    (View(level="district", depts=("22", "10"), prov="2201"), False),
+    (View(level="district", depts=(), prov="2201"), False),  # the department cleared
+])
+def test_one_rule_drops_a_drilled_down_province_once_the_view_leaves_it(view, kept):
+    assert (view.settled().prov == "2201") is kept
+    assert view.settled().settled() == view.settled()
+
+
+def test_a_link_may_leave_out_the_provinces_department():
+    view, notes = View.from_query({"level": "district", "prov": "2201"})
+    assert view.prov == "2201" and view.depts == ("22",) and notes == []
+
+
+@pytest.mark.parametrize("years, span, within", [
+    ((2019, 2021), (2018, 2022), (2019, 2021)),
+    ((2015, 2019), (2018, 2022), (2018, 2019)),
+    ((2010, 2012), (2018, 2022), None),
+    ((2022, 2030), (2018, 2022), (2022, 2022)),
+])
+def test_years_within_the_data(years, span, within):
+    assert years_within(years, span) == within

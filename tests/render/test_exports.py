@@ -7,12 +7,12 @@ import re
 import openpyxl
 import pandas as pd
 import pytest
+from helpers import dataset_with
 from PIL import Image
 from pptx import Presentation
 
-from mapapp.boundaries import geodata
 from mapapp.ingest.datasets import demo_dataset
-from mapapp.model import catalog
+from mapapp.model.provenance import BOUNDARIES_ATTRIBUTION, SOURCE_DOCUMENT, DataShown
 from mapapp.model.view import View
 from mapapp.render.exports import csv_bytes, export_view, neutralise, xlsx_bytes
 
@@ -20,7 +20,7 @@ DEMO = demo_dataset()
 
 
 def export(fmt: str, demo: bool = True, localities=DEMO.localities, **view) -> bytes:
-    return export_view(fmt, DEMO.results, View(**view), localities, demo=demo)
+    return export_view(fmt, dataset_with(demo, localities), View(**view))
 
 
 def pixels(png: bytes) -> set[tuple[int, int, int]]:
@@ -107,7 +107,7 @@ def test_xlsx_has_data_and_sources_sheets():
     book = openpyxl.load_workbook(io.BytesIO(export("xlsx", lang="en")))
     assert book.sheetnames == ["data", "sources"]
     sources = {row[0]: row[1] for row in book["sources"].iter_rows(values_only=True)}
-    assert sources["boundaries"] == geodata.ATTRIBUTION["en"]
+    assert sources["boundaries"] == BOUNDARIES_ATTRIBUTION["en"]
     assert sources["data"] == "Demo data — illustrative distribution"
 
 
@@ -128,7 +128,7 @@ def test_formula_injection_is_neutralised_in_csv_and_xlsx():
     assert read_back["name"].tolist() == ["'" + h if h != "plain" else h for h in HOSTILE]
     assert read_back["value"].tolist() == list(range(len(HOSTILE)))  # numbers untouched
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(
-        table.assign(data="x"), "es")))["data"]
+        table.assign(data="x"), DataShown(demo=False).credits("es"))))["data"]
     cells = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert cells == [neutralise(h) for h in HOSTILE]
     assert all(c.data_type == "s" for c in sheet["A"][1:])
@@ -152,7 +152,7 @@ def test_every_format_exports_user_data_without_demo_label(fmt):
         deck = Presentation(io.BytesIO(data))
         all_text = " ".join(s.text_frame.text for slide in deck.slides for s in slide.shapes
                             if s.has_text_frame)
-        assert "demostración" not in all_text and catalog.SOURCE_DOCUMENT["es"] in " ".join(
+        assert "demostración" not in all_text and SOURCE_DOCUMENT["es"] in " ".join(
             slide.notes_slide.notes_text_frame.text for slide in deck.slides)
 
 

@@ -19,11 +19,12 @@ import jinja2
 import pandas as pd
 import pytest
 from branca.element import Element, Figure, MacroElement
+from helpers import dataset_with
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit_folium import _get_feature_group_string
 
-from mapapp.analysis.layer import build_layer, filter_localities
+from mapapp.analysis.layer import build_layer
 from mapapp.ingest.datasets import demo_dataset
 from mapapp.ingest.localities import read_localities
 from mapapp.ingest.results import read_results
@@ -68,10 +69,10 @@ def with_names(names: list[str]) -> pd.DataFrame:
 
 def live_page(view: View, localities: pd.DataFrame) -> str:
     """What streamlit-folium sends: the base map rendered, then the style group."""
-    layer = build_layer(DEMO.results, view)
+    layer = build_layer(dataset_with(True, localities), view)
     base = base_map(view)
     script = base.get_root().render()
-    group = style_group(layer, filter_localities(localities, view), demo=True)
+    group = style_group(layer)
     return script + _get_feature_group_string(group, base)
 
 
@@ -96,8 +97,8 @@ def elements(root: Element):
 
 
 def test_every_map_element_with_data_skips_the_second_template_pass():
-    layer = build_layer(DEMO.results, View(basemap="osm"))
-    fmap = build_map(layer, DEMO.localities, demo=True, heading=("title", "subtitle"))
+    layer = build_layer(DEMO, View(basemap="osm"))
+    fmap = build_map(layer, heading=("title", "subtitle"))
     macros = [e for e in elements(fmap.get_root()) if isinstance(e, MacroElement)]
     assert {type(e).__name__ for e in macros} >= {"PlacesBase", "PlacesStyle", "HtmlControl"}
     wrong = [type(e).__name__ for e in macros
@@ -183,10 +184,9 @@ def test_payloads_never_run_in_any_export(compiled, tmp_path):
     names = payloads(touch)
     localities = with_names(names)
     for fmt in FORMATS:
-        data = export_view(fmt, DEMO.results, View(basemap="none"), localities, demo=True)
+        data = export_view(fmt, dataset_with(True, localities), View(basemap="none"))
         assert data, fmt
-    html = export_view("html", DEMO.results, View(basemap="none"), localities,
-                       demo=True).decode()
+    html = export_view("html", dataset_with(True, localities), View(basemap="none")).decode()
     assert sorted(locality_lines(html)) == sorted(names)
     assert "X49X" not in html
     assert not touch.exists()
@@ -224,8 +224,7 @@ def test_payloads_in_rejected_results_come_out_verbatim(tmp_path):
 
 def test_pptx_text_holds_no_evaluated_template(tmp_path):
     names = payloads(tmp_path / "pwned")
-    deck = export_view("pptx", DEMO.results, View(basemap="none"), with_names(names),
-                       demo=True)
+    deck = export_view("pptx", dataset_with(True, with_names(names)), View(basemap="none"))
     with zipfile.ZipFile(io.BytesIO(deck)) as archive:
         text = " ".join(archive.read(n).decode("utf-8", "replace")
                         for n in archive.namelist() if n.endswith(".xml"))

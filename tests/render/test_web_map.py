@@ -4,20 +4,20 @@ import json
 import re
 
 import pytest
+from helpers import dataset_with
 
-from mapapp.analysis.layer import build_layer, filter_localities
+from mapapp.analysis.layer import build_layer
+from mapapp.analysis.symbology import COLORS
 from mapapp.boundaries import compact, geodata
 from mapapp.ingest.datasets import demo_dataset
 from mapapp.model.view import View
-from mapapp.render.web_map import base_map, build_map, circle_radius, style_data
+from mapapp.render.web_map import CSS, PATH_STYLES, base_map, build_map, style_data
 
 DEMO = demo_dataset()
 
 
 def data_for(demo: bool = True, localities=DEMO.localities, **view_args) -> dict:
-    view = View(**view_args)
-    located = filter_localities(localities, view) if localities is not None else None
-    return style_data(build_layer(DEMO.results, view), located, demo=demo)
+    return style_data(build_layer(dataset_with(demo, localities), View(**view_args)))
 
 
 def page_for(**view_args) -> str:
@@ -76,8 +76,8 @@ def test_without_demo_data_there_is_no_demo_label():
 
 def test_choropleth_classes_colour_the_places():
     view = View(indicator="coca_free_share", k=4)
-    layer = build_layer(DEMO.results, view)
-    data = style_data(layer, None, demo=True)
+    layer = build_layer(dataset_with(True, None), view)
+    data = style_data(layer)
     assert [p["fillColor"] for p in data["palette"]] == list(layer.classes.colors)
     with_data = layer.places.dropna(subset=["shown"])
     assert data["classOf"] == {u: layer.classes.class_of(v)
@@ -126,7 +126,7 @@ def test_names_from_files_never_become_markup():
     hostile = pd.DataFrame([{"name": "<img src=x onerror=alert(1)>${alert(2)}`",
                              "ubigeo": "220901", "lat": -6.5, "lon": -76.4, "year": 2020,
                              "connection_type": "<script>alert(3)</script>"}])
-    page = build_map(build_layer(DEMO.results, View()), hostile, demo=True).get_root().render()
+    page = build_map(build_layer(dataset_with(True, hostile), View())).get_root().render()
     assert "<img src=x" not in page and "<script>alert(3)" not in page
     assert "\\u003cimg src=x onerror=alert(1)\\u003e" in page
     runtime = (geodata.STATIC_GEO_DIR.parent / "mapapp" / "mapapp.js").read_text()
@@ -143,11 +143,17 @@ def test_region_labels_name_the_places(level, labels, expected):
         assert "San Martín" in names and "Loreto" in names
 
 
-@pytest.mark.parametrize("value, largest, radius", [
-    (100, 100, 30), (25, 100, 15), (0, 100, 0), (float("nan"), 100, 0), (0.0001, 100, 2),
-])
-def test_circle_area_is_proportional_to_value(value, largest, radius):
-    assert circle_radius(value, largest, 30) == pytest.approx(radius)
+def test_the_runtime_takes_every_colour_from_the_server():
+    """mapapp.js has no colour of its own: path styles come in the base config, class
+    and no-data styles in the style data, all from the symbology's colour table."""
+    runtime = (geodata.STATIC_GEO_DIR.parent / "mapapp" / "mapapp.js").read_text()
+    assert re.findall(r"#[0-9a-fA-F]{3,8}\b|rgba?\(", runtime) == []
+    assert '"styles":' + json.dumps(PATH_STYLES, separators=(",", ":")) in page_for()
+    assert PATH_STYLES["circle"]["fillColor"] == COLORS.circle
+    data = data_for(indicator="coca_free_share")
+    assert data["noData"]["fillColor"] == COLORS.no_data
+    colours = {c.lower() for c in re.findall(r"#[0-9a-fA-F]{6}\b", CSS)}
+    assert colours <= set(vars(COLORS).values()) and COLORS.locality in colours
 
 
 def test_district_payload_stays_within_budget():
