@@ -346,7 +346,7 @@ READ_LOCALITIES = """
 import sys
 from pathlib import Path
 from mapapp.ingest.localities import read_localities
-from mapapp.ingest.reader import UnreadableFileError
+from mapapp.ingest.table import UnreadableFileError
 path = Path(sys.argv[1])
 try:
     report = read_localities(path.read_bytes(), path.name)

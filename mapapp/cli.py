@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
 def _message(exc: Exception) -> str:
     """One line saying what went wrong and, where we know it, how to fix it."""
     from mapapp.boundaries.geodata import GeodataError
-    from mapapp.ingest.reader import UnreadableFileError
+    from mapapp.ingest.table import UnreadableFileError
 
     if isinstance(exc, (CliError, UnreadableFileError)):
         return str(exc)
@@ -103,7 +103,7 @@ def _silence_stdout() -> None:
 
 def _read(path: Path) -> bytes:
     """A file's bytes, refusing early (by its size on disk) what the reader would refuse."""
-    from mapapp.ingest.reader import MAX_BYTES
+    from mapapp.ingest.limits import MAX_BYTES
 
     try:
         with path.open("rb") as file:
@@ -249,7 +249,7 @@ def _dataset(args: argparse.Namespace):
 
 def _demo_dataset():
     from mapapp.ingest.datasets import demo_dataset
-    from mapapp.ingest.reader import UnreadableFileError
+    from mapapp.ingest.table import UnreadableFileError
 
     try:
         return demo_dataset()

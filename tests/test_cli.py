@@ -196,9 +196,9 @@ def test_validate_of_an_unreadable_path_exits_2_naming_it(tmp_path, capsys, make
 
 def test_validate_refuses_a_file_over_the_limit_before_reading_it(tmp_path, capsys,
                                                                   monkeypatch):
-    from mapapp.ingest import reader
+    from mapapp.ingest import limits
 
-    monkeypatch.setattr(reader, "MAX_BYTES", 1024 * 1024)
+    monkeypatch.setattr(limits, "MAX_BYTES", 1024 * 1024)
     path = tmp_path / "big.csv"
     path.write_bytes(b"ubigeo,year,indicator,value\n" + b"\n" * 3 * 1024 * 1024)
     code, _, err = cli(capsys, "validate", path)

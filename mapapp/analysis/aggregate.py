@@ -92,7 +92,7 @@ def _combine(rows: pd.DataFrame, results: pd.DataFrame, ind: catalog.Indicator,
              filters: Filters) -> pd.DataFrame:
     """One value per ``place`` column value: a sum or a weighted mean."""
     # No overflow guard needed: validated values are at most numbers.MAX_MAGNITUDE (1e15)
-    # and a file at most reader.MAX_ROWS rows, so sums stay <= 1e21 and value x weight
+    # and a file at most limits.MAX_ROWS rows, so sums stay <= 1e21 and value x weight
     # sums <= 1e36 (see MAX_MAGNITUDE), far below inf.
     if ind.aggregation == "sum":
         values = rows.groupby("place", as_index=False)["value"].sum()

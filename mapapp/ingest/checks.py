@@ -18,8 +18,8 @@ import pandas as pd
 from mapapp.ingest.memo import BoundedMemo
 from mapapp.ingest.numbers import DecimalConvention, detect_decimal
 from mapapp.ingest.places import PlaceMatcher
-from mapapp.ingest.reader import UNSAVED_FORMULA_REASON, RawTable, UnsavedFormula
 from mapapp.ingest.rows import Issues, RejectedRows, RowIssue, rejected_table
+from mapapp.ingest.table import UNSAVED_FORMULA_REASON, RawTable, UnsavedFormula
 
 MIN_YEAR = 2000  # the earliest year a row may give; the latest is the current one
 

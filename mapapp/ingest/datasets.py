@@ -33,8 +33,8 @@ import pandas as pd
 
 from mapapp.boundaries.geodata import DEMO_LOCALITIES_FILE, DEMO_RESULTS_FILE
 from mapapp.ingest.localities import LocalityReport, read_localities
-from mapapp.ingest.reader import UnreadableFileError
 from mapapp.ingest.results import ValidationReport, read_results
+from mapapp.ingest.table import UnreadableFileError
 from mapapp.model.catalog import PROGRAM_YEARS
 from mapapp.model.provenance import DataShown
 

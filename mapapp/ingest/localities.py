@@ -18,8 +18,9 @@ from mapapp.ingest.checks import MIN_YEAR, RowChecker, decimal_convention
 from mapapp.ingest.memo import BoundedMemo
 from mapapp.ingest.numbers import parse_number, plain_number, shown
 from mapapp.ingest.places import PlaceMatcher, default_matcher
-from mapapp.ingest.reader import RawTable, read_table
+from mapapp.ingest.reader import read_table
 from mapapp.ingest.rows import RowIssue, RowReport
+from mapapp.ingest.table import RawTable
 from mapapp.model import catalog
 from mapapp.model.names import ascii_digits, normalize_key
 

@@ -21,7 +21,7 @@ _GROUPED = {".": re.compile(r"^-?\d{1,3}(\.\d{3})+$", re.ASCII),
 
 # The largest size a value may have. No indicator comes near it (the fact sheet's
 # largest figure is US$ 92 million, about 1e8), and it makes overflowing sums
-# impossible by construction: a file has at most reader.MAX_ROWS (1,000,000) rows and
+# impossible by construction: a file has at most limits.MAX_ROWS (1,000,000) rows and
 # each row gives an indicator at most one value, so a total is at most 1e6 × 1e15 =
 # 1e21 and a weighted mean's value × weight sum at most 1e15 × 1e21 = 1e36, both far
 # below the largest float (1.8e308). No total, JSON figure or export can become inf.

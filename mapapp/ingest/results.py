@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mapapp.boundaries import geodata
+from mapapp.ingest import limits
 from mapapp.ingest.checks import MIN_YEAR, RowChecker, decimal_convention
 from mapapp.ingest.memo import BoundedMemo
 from mapapp.ingest.numbers import (
@@ -27,16 +28,14 @@ from mapapp.ingest.numbers import (
     shown,
 )
 from mapapp.ingest.places import PlaceMatcher, default_matcher
-from mapapp.ingest.reader import RawTable, UnreadableFileError, read_table
+from mapapp.ingest.reader import read_table
 from mapapp.ingest.rows import RowIssue, RowReport
+from mapapp.ingest.table import RawTable, UnreadableFileError
 from mapapp.model import catalog
 from mapapp.model.names import ascii_digits, normalize_key
 
 TIDY_COLUMNS = ["row", "ubigeo", "level", "year", "value_chain", "indicator", "value"]
 KEY_COLUMNS = ["ubigeo", "year", "value_chain", "indicator"]
-# Values (tidy records) one file may give: the table the map works on, and what it
-# costs, stay bounded in a wide layout too (1,000,000 rows × 12 indicators is 12 million).
-MAX_VALUES = 2_000_000
 
 # Canonical column → headers people write (compared after normalize_key).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -325,9 +324,9 @@ class _ResultsChecker(RowChecker):
             return
         for chain, indicator, value in records:
             self.valid.add(row, place.ubigeo, year, chain, indicator, value)
-        if len(self.valid) > MAX_VALUES:
+        if len(self.valid) > limits.MAX_VALUES:
             raise UnreadableFileError(
-                f"{self.filename}: more than {MAX_VALUES:,} values, the limit (row {row:,} "
+                f"{self.filename}: more than {limits.MAX_VALUES:,} values, the limit (row {row:,} "
                 "goes past it); split the file (by year or department)")
 
     def _wide_values(self, cells: list[object]):

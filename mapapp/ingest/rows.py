@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from mapapp.ingest.reader import SharedTexts
+from mapapp.ingest.table import SharedTexts
 from mapapp.model.catalog import LANGS
 from mapapp.model.i18n import t
 

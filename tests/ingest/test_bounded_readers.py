@@ -20,10 +20,11 @@ import streamlit
 from helpers import ROOT, xlsx_bytes
 
 from mapapp.boundaries import geodata
-from mapapp.ingest import localities, places, reader, results
+from mapapp.ingest import limits, localities, places, results
 from mapapp.ingest.localities import read_localities
-from mapapp.ingest.reader import RowRuns, UnreadableFileError, read_table
+from mapapp.ingest.reader import read_table
 from mapapp.ingest.results import looks_like_header, read_results
+from mapapp.ingest.table import RowRuns, UnreadableFileError
 
 _spec = importlib.util.spec_from_file_location("hostile", ROOT / "bench" / "hostile_memory.py")
 hostile = importlib.util.module_from_spec(_spec)
@@ -92,7 +93,7 @@ def many_cells(count: int) -> bytes:
 ])
 def test_each_cap_names_itself_and_the_files_figure(monkeypatch, name, build, caps, message):
     for cap, value in caps.items():
-        monkeypatch.setattr(reader, cap, value)
+        monkeypatch.setattr(limits, cap, value)
     with pytest.raises(UnreadableFileError, match=re.escape(f"{name}: ")) as caught:
         read_results(build(), name)
     assert message in str(caught.value)
@@ -132,7 +133,7 @@ def test_blank_rows_are_runs_read_at_the_cost_of_their_bytes(name, data, rows, b
 
 
 def test_trailing_blank_rows_do_not_count_against_the_row_limit(monkeypatch):
-    monkeypatch.setattr(reader, "MAX_ROWS", 5)
+    monkeypatch.setattr(limits, "MAX_ROWS", 5)
     report = read_results(csv("220501,2020,cacao,hectares,1", *[""] * 100), "tail.csv")
     assert report.rows_total == 1 and "100 empty row(s) skipped: 2–101" in str(report.warnings)
 
@@ -214,7 +215,7 @@ def test_upload_limit_counts_megabytes_as_the_uploader_does(tmp_path):
     """Streamlit's uploader turns maxUploadSize into bytes as MB × 1000² in the browser
     (1024² on Windows only): the reader uses the smaller, the same number, the same unit."""
     config = tomllib.loads((ROOT / ".streamlit/config.toml").read_text())
-    assert reader.MAX_BYTES == config["server"]["maxUploadSize"] * 1_000_000
+    assert limits.MAX_BYTES == config["server"]["maxUploadSize"] * 1_000_000
     scripts = Path(streamlit.__file__).parent / "static" / "static" / "js"
     bundle = "".join(p.read_text(errors="ignore") for p in scripts.glob("utils.*.js"))
     assert re.search(r"=\w+\(\)\?1024:1e3", bundle)  # isWindows() ? 1024 : 1000
@@ -229,7 +230,7 @@ def test_upload_limit_counts_megabytes_as_the_uploader_does(tmp_path):
 PEAK = """
 import resource, sys
 from pathlib import Path
-from mapapp.ingest.reader import UnreadableFileError
+from mapapp.ingest.table import UnreadableFileError
 from mapapp.ingest.results import read_results
 for path in sys.argv[1:]:
     try:
@@ -260,7 +261,7 @@ def test_hostile_files_at_real_size_stay_far_below_the_memory_cap(tmp_path):
 
 
 def test_values_beyond_the_cap_are_refused_in_a_wide_table(monkeypatch):
-    monkeypatch.setattr(results, "MAX_VALUES", 5)
+    monkeypatch.setattr(limits, "MAX_VALUES", 5)
     header = ["ubigeo", "year", "families_supported", "hectares"]
     data = "\n".join(",".join(r) for r in [header, *[["220501", str(y), "1", "2"]
                                                      for y in (2018, 2019, 2020)]]).encode()

@@ -10,24 +10,24 @@ from helpers import ROOT, csv_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mapapp.ingest import reader
+from mapapp.ingest import limits
 from mapapp.ingest.localities import read_localities
-from mapapp.ingest.reader import UnreadableFileError
 from mapapp.ingest.results import read_results
+from mapapp.ingest.table import UnreadableFileError
 from mapapp.model.formatting import escape_markdown
 
 HEADER = ["ubigeo", "year", "indicator", "value"]
 
 
 def test_oversized_upload_is_refused_with_the_limit(monkeypatch):
-    monkeypatch.setattr(reader, "MAX_BYTES", 1024)
+    monkeypatch.setattr(limits, "MAX_BYTES", 1024)
     data = csv_bytes([HEADER] + [["220901", "2020", "hectares", "1"]] * 100)
     with pytest.raises(UnreadableFileError, match="more than the 0 MB limit; split the file"):
         read_results(data, "big.csv")
 
 
 def test_too_many_rows_are_refused(monkeypatch):
-    monkeypatch.setattr(reader, "MAX_ROWS", 5)
+    monkeypatch.setattr(limits, "MAX_ROWS", 5)
     data = csv_bytes([HEADER] + [["220901", "2020", "hectares", "1"]] * 6)
     with pytest.raises(UnreadableFileError, match="more than 5 rows, the limit"):
         read_results(data, "long.csv")
@@ -42,7 +42,7 @@ def zip_bytes(entries: dict[str, bytes]) -> bytes:
 
 
 def test_zip_bomb_workbook_is_refused_before_unpacking(monkeypatch):
-    monkeypatch.setattr(reader, "MAX_UNZIPPED_BYTES", 1024 * 1024)
+    monkeypatch.setattr(limits, "MAX_UNZIPPED_BYTES", 1024 * 1024)
     bomb = zip_bytes({"xl/worksheets/sheet1.xml": b"0" * (8 * 1024 * 1024)})
     assert len(bomb) < 20_000
     with pytest.raises(UnreadableFileError, match="would unpack to 8 MB"):

@@ -4,7 +4,7 @@ import pytest
 from helpers import csv_bytes, xlsx_bytes
 
 from mapapp.ingest.localities import read_localities
-from mapapp.ingest.reader import UnreadableFileError
+from mapapp.ingest.table import UnreadableFileError
 
 HEADER = ["Nombre", "Ubigeo", "Latitud", "Longitud", "Año", "Tipo de conexión"]
 GOOD = ["CP Uno", "", "-6,5", "-76,4", "2020", "móvil"]  # inside Tarapoto's district area

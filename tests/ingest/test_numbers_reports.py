@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from mapapp.analysis.aggregate import aggregate_results, national_value
 from mapapp.ingest import rows as row_tables
+from mapapp.ingest.limits import MAX_ROWS
 from mapapp.ingest.localities import read_localities
 from mapapp.ingest.numbers import (
     ECHO_CHARS,
@@ -29,7 +30,6 @@ from mapapp.ingest.numbers import (
     range_problem,
     shown,
 )
-from mapapp.ingest.reader import MAX_ROWS
 from mapapp.ingest.results import TIDY_COLUMNS, read_results
 from mapapp.ingest.rows import (
     REASONS,

@@ -5,8 +5,8 @@ import re
 import pytest
 from helpers import csv_bytes, xlsx_bytes
 
-from mapapp.ingest.reader import UnreadableFileError
 from mapapp.ingest.results import read_results
+from mapapp.ingest.table import UnreadableFileError
 
 LONG_EN = [
     ["ubigeo", "year", "value_chain", "indicator", "value"],

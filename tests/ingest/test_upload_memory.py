@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 import mapapp.app as page
 from mapapp.ingest import datasets
-from mapapp.ingest.reader import UnreadableFileError
+from mapapp.ingest.table import UnreadableFileError
 
 
 def results_file(value: int) -> bytes:

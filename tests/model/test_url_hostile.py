@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 from test_app import map_payload, query, run_page
 
 from mapapp.boundaries import geodata
-from mapapp.ingest import reader
+from mapapp.ingest import limits
 from mapapp.model.formatting import escape_markdown
 from mapapp.model.view import URL_PARAMETERS, View
 from mapapp.render import web_map
@@ -253,8 +253,8 @@ def test_streamlit_reads_the_settings_as_written():
 
 def test_upload_limit_is_the_same_figure_everywhere():
     limit = CONFIG["server"]["maxUploadSize"]
-    assert reader.MAX_BYTES == limit * 10**6  # a megabyte as the browser's uploader counts it
-    assert f"uploads up to {limit} MB = {reader.MAX_BYTES:,} bytes" in (
+    assert limits.MAX_BYTES == limit * 10**6  # a megabyte as the browser's uploader counts it
+    assert f"uploads up to {limit} MB = {limits.MAX_BYTES:,} bytes" in (
         ROOT / "README.md").read_text()
 
 
