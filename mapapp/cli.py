@@ -1,4 +1,4 @@
-"""Command line: ``python -m mapapp validate|export|build-geodata|build-demo``.
+"""Command line: ``python -m mapapp validate|export|build-geodata|build-demo|serve``.
 
 Exit codes (DESIGN's contract): 0 done; 1 done, but some rows were rejected (validate);
 2 not done: an unreadable file or unknown schema, a bad option value, missing or damaged
@@ -29,7 +29,13 @@ class CliError(Exception):
 def main(argv: list[str] | None = None) -> int:
     args = argparse.Namespace()
     try:
-        args = _parser().parse_args(argv)
+        argv = sys.argv[1:] if argv is None else argv
+        parser = _parser()
+        args, unknown = parser.parse_known_args(argv)
+        if args.command == "serve":  # what follows is Streamlit's, as `streamlit run` takes it
+            args.streamlit_options = argv[argv.index("serve") + 1:]
+        elif unknown:
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
         return _COMMANDS[args.command](args)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
@@ -59,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("build-demo", parents=[common],
                         help="write the seeded demo dataset into geodata/demo")
     _export_parser(commands, common)
+    commands.add_parser(
+        "serve", parents=[common], help="warm the page's caches, then serve the app",
+        description="Warm the page's imports and data, then run `streamlit run "
+                    "streamlit_app.py OPTIONS` in the same process (make run). OPTIONS are "
+                    "Streamlit's own, e.g. --server.port 8501.")
     return parser
 
 
@@ -315,5 +326,15 @@ def _build_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from mapapp.server import as_environment, serve
+
+    try:
+        as_environment(args.streamlit_options)
+    except ValueError as exc:
+        raise CliError(f"serve: {exc}") from exc
+    return serve(args.streamlit_options)
+
+
 _COMMANDS = {"validate": _validate, "build-geodata": _build_geodata,
-             "build-demo": _build_demo, "export": _export}
+             "build-demo": _build_demo, "export": _export, "serve": _serve}

@@ -24,7 +24,8 @@ def test_quick_start_is_two_make_commands_that_exist():
     assert "make test" in (ROOT / ".ci/run").read_text()
 
 
-@pytest.mark.parametrize("command", ["validate", "export", "build-geodata", "build-demo"])
+@pytest.mark.parametrize("command", ["validate", "export", "build-geodata", "build-demo",
+                                     "serve"])
 def test_every_cli_command_is_documented(command):
     assert f"python -m mapapp {command}" in README
 

@@ -11,7 +11,6 @@ import math
 import warnings
 from dataclasses import dataclass
 
-import mapclassify
 import numpy as np
 from branca.utilities import color_brewer
 
@@ -67,6 +66,8 @@ def classify(values, scheme: str = "quantiles", k: int = 5, palette: str = "YlGn
 
 
 def _upper_bounds(y: np.ndarray, distinct: np.ndarray, scheme: str, k: int) -> tuple[float, ...]:
+    import mapclassify  # ~1.7 s (scipy, scikit-learn, matplotlib): only where classes are made
+
     if scheme == "natural_breaks":
         sample = distinct if distinct.size <= JENKS_SAMPLE else \
             np.quantile(y, np.linspace(0, 1, JENKS_SAMPLE))

@@ -37,8 +37,8 @@ def server():
     port = _free_port()
     env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     log = open(ROOT / "test-artifacts" / "server.log", "w") if _mk() else subprocess.DEVNULL
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port",
+    process = subprocess.Popen(  # as `make run` serves it: warmed, then Streamlit
+        [sys.executable, "-m", "mapapp", "serve", "--server.port",
          str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -1,0 +1,84 @@
+"""Serving the page: ``python -m mapapp serve`` (``make run``) warms what the first
+visitor would otherwise wait for, then starts Streamlit in this same process.
+
+A Streamlit server imports the page's modules and loads its data on the first
+session's first run: ~2 s of imports (mapclassify alone pulls in scipy, scikit-learn
+and matplotlib) and ~0.5 s for the demo dataset, all on the first visitor's clock.
+Done here before the server listens, the modules are already in ``sys.modules`` and
+the data in their caches when anyone connects.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+LOG = logging.getLogger(__name__)
+PAGE_SCRIPT = Path(__file__).resolve().parent.parent / "streamlit_app.py"
+
+
+def warm_up() -> float:
+    """Import the page and load what its default view needs; seconds taken. A local
+    fault (missing geodata or demo files) is left for the page to explain."""
+    start = time.perf_counter()
+    # Not the page itself: a Streamlit component (streamlit-folium) imported before the
+    # server runs registers where the server never looks, and its frame would not load.
+    from mapapp.analysis.classify import classify
+    from mapapp.analysis.layer import build_layer
+    from mapapp.boundaries import geodata
+    from mapapp.ingest.datasets import demo_dataset
+    from mapapp.model.view import View
+    from mapapp.render.web_map import base_map, style_data
+
+    classify([1.0, 2.0, 3.0], k=3)  # imports mapclassify, the heaviest import
+    try:
+        for level in geodata.LEVELS:
+            geodata.load_boundaries(level)
+        geodata.places()
+        geodata.amazon_scope()
+        geodata.browser_file_versions()
+        dataset = demo_dataset()
+        view = View()
+        style_data(build_layer(dataset, view))
+        base_map(view).get_root().render()  # compiles folium's templates
+    except (geodata.GeodataError, OSError, ValueError, KeyError):
+        LOG.exception("warming the caches failed; the page will say what to fix")
+    return time.perf_counter() - start
+
+
+def serve(streamlit_options: list[str]) -> int:
+    """Warm up, then run the page as ``streamlit run streamlit_app.py OPTIONS`` would."""
+    # Streamlit reads its config when first imported (here, by the warm-up): options go
+    # to the environment first, where that first read finds them.
+    os.environ.update(as_environment(streamlit_options))
+    took = warm_up()
+    print(f"mapapp: page warmed in {took:.1f} s; starting the server", file=sys.stderr)
+    from streamlit.web import cli as streamlit_cli
+
+    sys.argv = ["streamlit", "run", str(PAGE_SCRIPT)]
+    try:
+        streamlit_cli.main()  # a click command: it exits with the server's status
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else 0
+    return 0
+
+
+def as_environment(options: list[str]) -> dict[str, str]:
+    """``--server.port 8501`` (or ``--server.port=8501``) → ``STREAMLIT_SERVER_PORT``."""
+    env, rest = {}, list(options)
+    while rest:
+        option = rest.pop(0)
+        name, equals, value = option.partition("=")
+        if not name.startswith("--") or "." not in name:
+            raise ValueError(f"{option!r} is not a Streamlit option like --server.port 8501")
+        if not equals:
+            if not rest:
+                raise ValueError(f"{option} needs a value")
+            value = rest.pop(0)
+        key = name[2:].replace(".", "_").replace("-", "_")
+        env["STREAMLIT_" + re.sub(r"(?<=[a-z])(?=[A-Z])", "_", key).upper()] = value
+    return env
