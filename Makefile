@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint bench bench-memory loadtest geodata demo vendor clean
+.PHONY: run test lint bench bench-memory loadtest geodata demo vendor bundle clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,9 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	touch $@
 
 # Two malloc arenas: less freed-but-kept heap across the server's threads (README).
+# `serve` warms the page's imports and data before the server listens (cold start).
 run: $(VENV)/.installed
-	MALLOC_ARENA_MAX=2 $(BIN)/streamlit run streamlit_app.py --server.port $(PORT)
+	MALLOC_ARENA_MAX=2 $(BIN)/python -m mapapp serve --server.port $(PORT)
 
 test: $(VENV)/.installed-dev
 	bash scripts/ensure_chromium.sh
@@ -30,7 +31,9 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 
-# Benchmark against a naive explore() page (needs npm for the naive page's CDN files).
+# Benchmark (~15 min): ours against a naive explore() page and the floor (a page with
+# only our map), interleaved; writes bench/results.md for README. Needs npm and node
+# (the naive page's CDN files, from npm) and openssl (the local HTTPS mirror for them).
 bench: $(VENV)/.installed-dev
 	bash scripts/ensure_chromium.sh
 	$(BIN)/python bench/run.py
@@ -52,9 +55,15 @@ geodata: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/python -m mapapp build-demo
 
-# Re-create static/vendor (Leaflet and its cluster plugin) from the npm registry.
+# Re-create static/vendor (Leaflet and its cluster plugin) from the npm registry,
+# then the map's bundle.
 vendor:
 	bash scripts/vendor_assets.sh
+
+# static/mapapp/bundle.js and bundle.css from static/vendor and static/mapapp/mapapp.js
+# (run after editing mapapp.js; tests/render/test_bundle.py fails on a stale bundle).
+bundle:
+	$(PYTHON) scripts/build_bundle.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

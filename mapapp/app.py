@@ -4,7 +4,9 @@ into a ``View``, keeps it in the URL, and shows what the pure modules compute.""
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
 import uuid
 import weakref
 from dataclasses import replace
@@ -249,9 +251,13 @@ def view_from_widgets(years_in_data: tuple[int, int]) -> View:
     return View(**values, prov=state.get("prov")).settled()
 
 
-def on_map_click(map_key: str, years_in_data: tuple[int, int]) -> None:
-    """Drill down into the clicked place."""
-    clicked = (st.session_state.get(map_key) or {}).get("last_active_drawing") or {}
+def on_map_event(map_key: str, years_in_data: tuple[int, int]) -> None:
+    """The map reports: its first styled frame is on screen (the rest of the page may
+    come), or a place was clicked (drill down into it)."""
+    value = st.session_state.get(map_key) or {}
+    if value.get("map_ready"):
+        st.session_state["map_ready"] = True
+    clicked = value.get("last_active_drawing") or {}
     code = (clicked.get("properties") or {}).get("ubigeo")
     view = st.session_state.get("view")
     if view and isinstance(code, str) and ascii_digits(code):
@@ -270,10 +276,45 @@ def main() -> None:
         st.error(escape_markdown(f"{exc}{fix}"))
 
 
+# The first run of a session draws the header and the map only; the rest of the page
+# follows once the map reports its first styled frame (mapapp.js), so that the map's
+# scripts do not queue behind the widgets'. A browser that never reports gets the rest
+# after MAP_WAIT_S all the same. 0 draws everything at once (AppTest, which runs no JS;
+# or mark the map ready: ``app.session_state["map_ready"] = True``).
+MAP_WAIT_S = float(os.environ.get("MAPAPP_MAP_WAIT_S", "4"))
+MAP_POLL_S = 0.05
+
+
+def map_first(fresh: bool) -> bool:
+    """Whether this run draws only the header and the map. Not for a session whose
+    uploader still holds a file from before a restart: the uploader must be drawn to
+    keep it (and to say that the file is gone)."""
+    state = st.session_state
+    if state.get("map_ready") or MAP_WAIT_S <= 0:
+        return False
+    if fresh and uploader_holds_lost_file():
+        state["map_ready"] = True
+        return False
+    return True
+
+
+def wait_for_map() -> None:
+    """Until the map reports (its report reruns the script, which stops this run at the
+    next element sent) or MAP_WAIT_S pass; then the whole page."""
+    slot = st.empty()
+    deadline = time.monotonic() + MAP_WAIT_S
+    while time.monotonic() < deadline and not st.session_state.get("map_ready"):
+        time.sleep(MAP_POLL_S)
+        slot.empty()  # a point where a rerun the map asked for takes over
+    st.session_state["map_ready"] = True
+    st.rerun()
+
+
 def page() -> None:
     dataset = current_dataset()
     years_in_data = dataset.years
     fresh = "view" not in st.session_state  # a new session (a page load, or a restart)
+    first = map_first(fresh)
     if fresh:
         url_view, notes = View.from_query(st.query_params.to_dict(), years_in_data)
         apply_view(url_view, years_in_data)
@@ -288,9 +329,21 @@ def page() -> None:
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
     layer = cached_layer(dataset, view)
-    notice = (presentation if view.present else explore)(view, layer, dataset)
+    notice = (presentation if view.present else explore)(view, layer, dataset, first)
+    if first:
+        # The sidebar's place, so that the browser opens it (it opens a sidebar that
+        # has something in it when the page starts, on a wide screen).
+        st.sidebar.caption(t("title", lang))
+        wait_for_map()
     sidebar(lang, years_in_data)
     upload_gone(data_sidebar(lang), fresh, notice, lang)
+
+
+def uploader_holds_lost_file() -> bool:
+    """An uploader shows a file this session never read: the server restarted under the
+    page (the browser sends its widgets' state with a new session's first run)."""
+    return any(isinstance(st.session_state.get(f"upload_{kind}"), DeletedFile)
+               for kind in ("results", "localities"))
 
 
 def upload_gone(held: bool, fresh: bool, notice: DeltaGenerator, lang: Lang) -> None:
@@ -354,7 +407,9 @@ def notes_under_title(view: View) -> DeltaGenerator:
     return st.container()  # filled once the uploaders tell whether an upload was lost
 
 
-def explore(view: View, layer: MapLayer, dataset: Dataset) -> DeltaGenerator:
+def explore(view: View, layer: MapLayer, dataset: Dataset, first: bool) -> DeltaGenerator:
+    """The page; with ``first``, only what comes before the map, and the map (the same
+    elements in the same places, so that the map is not mounted twice)."""
     lang = view.lang
     st.title(t("title", lang))
     notice = notes_under_title(view)
@@ -369,8 +424,10 @@ def explore(view: View, layer: MapLayer, dataset: Dataset) -> DeltaGenerator:
     with main_column:
         st.subheader(layer.title)
         st.caption(f"{layer.subtitle} · {layer.unit}")
-        breadcrumb(view, dataset.years)
+        breadcrumb(view, dataset.years, first)
         show_map(view, layer, dataset)
+        if first:
+            return notice
         if layer.unallocated_rows:
             st.caption(t("unallocated", lang).format(
                 rows=layer.unallocated_rows, total=format_number(layer.unallocated, lang)))
@@ -382,21 +439,25 @@ def explore(view: View, layer: MapLayer, dataset: Dataset) -> DeltaGenerator:
     return notice
 
 
-def presentation(view: View, layer: MapLayer, dataset: Dataset) -> DeltaGenerator:
+def presentation(view: View, layer: MapLayer, dataset: Dataset,
+                 first: bool) -> DeltaGenerator:
     lang = view.lang
     st.title(layer.title)
     notice = notes_under_title(view)
     demo_label = layer.data.credits(lang).demo_label
     st.caption(" · ".join([layer.subtitle, *([demo_label] if demo_label else [])]))
     show_map(view, layer, dataset)
-    st.button(t("exit_present", lang), on_click=apply_view,
-              args=(replace(view, present=False), dataset.years))
+    if not first:
+        st.button(t("exit_present", lang), on_click=apply_view,
+                  args=(replace(view, present=False), dataset.years))
     return notice
 
 
-def breadcrumb(view: View, years_in_data: tuple[int, int]) -> None:
+def breadcrumb(view: View, years_in_data: tuple[int, int], first: bool = False) -> None:
     crumbs = view.breadcrumb()
     row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    if first:  # its place is kept; its buttons come with the rest of the page
+        return
     for i, (code, target) in enumerate(crumbs):
         label = t("peru", view.lang) if code is None else (geodata.place_name(code) or code)
         current = i == len(crumbs) - 1 and target == view
@@ -414,7 +475,7 @@ def show_map(view: View, layer: MapLayer, dataset: Dataset) -> None:
                                  str(view.present)])
     st_folium(base, key=map_key, height=MAP_HEIGHT, use_container_width=True,
               feature_group_to_add=group, returned_objects=["last_active_drawing"],
-              on_change=partial(on_map_click, map_key, dataset.years))
+              on_change=partial(on_map_event, map_key, dataset.years))
     if not layer.has_data:
         st.info(t("nothing", view.lang))
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Re-create static/vendor/ from the npm registry: the map's scripts and styles are
-# served by the app itself, never from a CDN. Versions match what folium 0.20 expects.
+# Re-create static/vendor/ from the npm registry, then the map's bundle from it
+# (scripts/build_bundle.py): the map's scripts and styles are served by the app
+# itself, never from a CDN. Versions match what folium 0.20 expects.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
@@ -18,9 +19,13 @@ cp "$work"/package/dist/leaflet.markercluster.js "$work"/package/dist/MarkerClus
 cat > static/vendor/README.md <<'TXT'
 # Vendored front-end assets
 
-Served by the app (Streamlit static serving, `/app/static/vendor/...`) and
-inlined into standalone HTML exports, so that the map needs no CDN.
-Re-create with `scripts/vendor_assets.sh` (npm registry).
+The sources of the map's one script and one stylesheet,
+`static/mapapp/bundle.js` and `bundle.css` (with `static/mapapp/mapapp.js`),
+built by `scripts/build_bundle.py` (`make bundle`) and served by the app
+(Streamlit static serving, `/app/static/mapapp/...`) or inlined into standalone
+HTML exports, so that the map needs no CDN. Leaflet's images are served from
+here. Re-create with `scripts/vendor_assets.sh` (npm registry; `make vendor`),
+which rebuilds the bundle too.
 
 | package | version | licence |
 | --- | --- | --- |
@@ -28,3 +33,4 @@ Re-create with `scripts/vendor_assets.sh` (npm registry).
 | leaflet.markercluster | 1.1.0 | MIT (`leaflet.markercluster/MIT-LICENCE.txt`) |
 TXT
 echo "static/vendor written"
+python3 scripts/build_bundle.py

@@ -66,9 +66,10 @@ def standalone_html(layer: MapLayer) -> str:
     fmap = build_map(layer, asset_base=INLINE_BASE,
                      heading=(layer.title, f"{layer.subtitle} · {layer.unit}"))
     page = fmap.get_root().render()
-    page = re.sub(r'<script src="mapapp-inline:([^"]+)"></script>',
+    # (a file's ?v=<content hash> matters to a browser cache, not to a copy inlined here)
+    page = re.sub(r'<script src="mapapp-inline:([^"?]+)(?:\?[^"]*)?"></script>',
                   lambda m: f"<script>{_vendor(m.group(1), script=True)}</script>", page)
-    page = re.sub(r'<link rel="stylesheet" href="mapapp-inline:([^"]+)"/>',
+    page = re.sub(r'<link rel="stylesheet" href="mapapp-inline:([^"?]+)(?:\?[^"]*)?"/>',
                   lambda m: f"<style>{_vendor(m.group(1))}</style>", page)
     heading = html.escape(layer.title)
     return page.replace("<head>", f"<head>\n<title>{heading}</title>", 1)

@@ -6,25 +6,29 @@ app's static files, or inline for a standalone export) with our small runtime,
 ``static/mapapp/mapapp.js``. ``style_group`` carries what changes with the
 indicator and filters - class colours, tooltip values, circles, labels,
 localities, legend - so that a change sends styles, never shapes again
-(streamlit-folium's ``feature_group_to_add``). Every script comes from the app
+(streamlit-folium's ``feature_group_to_add``). The runtime draws the shapes only once
+the first style data is there, so the first frame is already styled. Leaflet, its
+cluster plugin and the runtime come as one script and one stylesheet, built by
+scripts/build_bundle.py and versioned by content; every file comes from the app
 (``asset_base``), never a CDN; text from data reaches the page as text.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import math
 import re
 from dataclasses import asdict
 from functools import lru_cache
+from pathlib import Path
 from string import Template as CssTemplate
 
 import folium
 import pandas as pd
 import shapely
 from branca.element import Element, MacroElement
-from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 from mapapp.analysis.layer import MapLayer, shown_areas, title, tooltip_rows
@@ -44,6 +48,10 @@ from mapapp.model.provenance import Credits
 from mapapp.model.view import View
 
 ASSET_BASE = "/app/static"  # Streamlit static serving (server.enableStaticServing)
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+# Leaflet + Leaflet.markercluster + mapapp.js, and their CSS (scripts/build_bundle.py).
+BUNDLE_JS = "mapapp/bundle.js"
+BUNDLE_CSS = "mapapp/bundle.css"
 GEO_URL = "/app/static/geo"
 TILES = {
     "positron": ("https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
@@ -168,8 +176,9 @@ var {{ this.get_name() }} = L.control({position: {{ this.position_json }}});
         self.css_class_json = script_json(css_class)
 
 
-class PlacesBase(JSCSSMixin, LiteralMacroElement):
-    """The shapes: ``window.mapappBase = mapapp.base(map, config)``."""
+class PlacesBase(LiteralMacroElement):
+    """The shapes: ``window.mapappBase = mapapp.base(map, config)``. The runtime comes in
+    the map's bundle (``bundle_assets``); the shapes are drawn by the first ``apply``."""
 
     _template = Template("""
 {% macro script(this, kwargs) %}
@@ -177,18 +186,10 @@ window.mapappBase = mapapp.base({{ this._parent.get_name() }}, {{ this.config_js
 {% endmacro %}
 """)
 
-    def __init__(self, config: dict, asset_base: str) -> None:
+    def __init__(self, config: dict) -> None:
         super().__init__()
         self._name = "PlacesBase"
         self.config_json = script_json(config)
-        self.default_js = [
-            ("markerclusterjs", f"{asset_base}/vendor/leaflet.markercluster/"
-                                "leaflet.markercluster.js"),
-            ("mapappjs", f"{asset_base}/mapapp/mapapp.js")]
-        self.default_css = [
-            ("markerclustercss", f"{asset_base}/vendor/leaflet.markercluster/MarkerCluster.css"),
-            ("markerclusterdefaultcss",
-             f"{asset_base}/vendor/leaflet.markercluster/MarkerCluster.Default.css")]
 
 
 class PlacesStyle(LiteralMacroElement):
@@ -232,8 +233,7 @@ def base_map(view: View, *, asset_base: str = ASSET_BASE, inline: bool = False,
     """Shapes, tiles and boxes: the same for every indicator and filter of a level."""
     fmap = folium.Map(tiles=None, prefer_canvas=True, control_scale=True, zoom_snap=0.25,
                       maxZoom=18, minZoom=3)
-    fmap.default_js = [("leaflet", f"{asset_base}/vendor/leaflet/leaflet.js")]
-    fmap.default_css = [("leaflet_css", f"{asset_base}/vendor/leaflet/leaflet.css")]
+    fmap.default_js, fmap.default_css = bundle_assets(asset_base)
     css = CSS + (PRESENT_CSS if view.present else "")
     fmap.get_root().header.add_child(folium.Element(f"<style>{css}</style>"))
     if view.basemap in TILES:
@@ -243,13 +243,31 @@ def base_map(view: View, *, asset_base: str = ASSET_BASE, inline: bool = False,
     areas = shown_areas(view)
     PlacesBase({"places": _shapes(view.level, inline), "context": _shapes("context", inline),
                 "rest": _shapes("department", inline) if areas else None,
-                "areas": list(areas), "styles": PATH_STYLES}, asset_base).add_to(fmap)
+                "areas": list(areas), "styles": PATH_STYLES}).add_to(fmap)
     if heading:
         HtmlControl(f"<h4>{html.escape(heading[0])}</h4><div>{html.escape(heading[1])}</div>",
                     "topright", "map-box map-heading").add_to(fmap)
     south, west, north, east = _bounds(view.level, areas)
     fmap.fit_bounds([[south, west], [north, east]])
     return fmap
+
+
+def bundle_assets(asset_base: str = ASSET_BASE) -> tuple[list, list]:
+    """The map's one script and one stylesheet (folium ``default_js``/``default_css``),
+    by URLs that change with their content: a browser never keeps a stale copy."""
+    return ([("mapapp_bundle", f"{asset_base}/{BUNDLE_JS}?v={asset_version(BUNDLE_JS)}")],
+            [("mapapp_bundle_css", f"{asset_base}/{BUNDLE_CSS}?v={asset_version(BUNDLE_CSS)}")])
+
+
+def asset_version(relative: str) -> str:
+    """A short content hash of a file of static/ (re-read when the file changes)."""
+    stat = (STATIC_DIR / relative).stat()
+    return _content_hash(relative, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _content_hash(relative: str, mtime_ns: int, size: int) -> str:
+    return hashlib.sha256((STATIC_DIR / relative).read_bytes()).hexdigest()[:12]
 
 
 def _shapes(name: str, inline: bool) -> object:

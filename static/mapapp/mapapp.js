@@ -1,13 +1,16 @@
 /* mapapp map runtime (served by the app; inlined in standalone exports).
  *
- * mapapp.base(map, config) draws the shapes once: neighbouring countries, the
+ * mapapp.base(map, config) loads the shapes once: neighbouring countries, the
  * rest of Peru and the places of the level, from compact files (see
- * mapapp/compact.py) given as a URL or inline. It returns a handle whose
- * apply(group, data) restyles the places and puts circles, labels, localities
- * and legend in `group` - so a new indicator or filter sends styles, never
- * shapes again. Text from data is set with textContent, never as HTML; only
- * the legend and source boxes take HTML, which the server escaped. Styles and
- * colours come from the server too (config.styles, data.palette/noData; see
+ * mapapp/boundaries/compact.py) given as a URL or inline. It returns a handle
+ * whose apply(group, data) styles the places and puts circles, labels,
+ * localities and legend in `group` - so a new indicator or filter sends styles,
+ * never shapes again. The places are drawn by the first apply, already in the
+ * view's style, with its circles and labels in the same frame (never a default
+ * style first); window.mapappStyled marks that frame (performance.now()).
+ * Text from data is set with textContent, never as HTML; only the legend and
+ * source boxes take HTML, which the server escaped. Styles and colours come
+ * from the server too (config.styles, data.palette/noData; see
  * mapapp/analysis/symbology.py): this file has none of its own.
  */
 (function () {
@@ -84,35 +87,46 @@
 
   function base(map, config) {
     var styles = config.styles;
-    var places = L.geoJSON(null, {style: function () { return styles.places; }}).addTo(map);
-    var handle = {map: map, places: places, styles: styles, texts: {},
+    var handle = {map: map, styles: styles, palette: [], classOf: {}, aliases: [], texts: {},
+                  noDataText: "", defaultStyle: styles.places, drawn: false,
                   legend: box(map, "bottomright", "map-box map-legend"),
                   source: box(map, "bottomleft", "map-box map-source"),
                   notice: box(map, "topright", "map-box map-notice")};
+    handle.styleOf = function (code) {
+      var index = handle.classOf[code];
+      return index === undefined ? handle.defaultStyle : handle.palette[index];
+    };
+    // The places layer is on the map from the start (streamlit-folium hooks its clicks
+    // to the map's layers once), but its shapes are added only by the first apply: each
+    // shape is born with the view's style, so the first frame is already styled.
+    var places = L.geoJSON(null, {style: function (feature) {
+      return handle.styleOf(feature.properties.ubigeo);
+    }}).addTo(map);
+    handle.places = places;
     var context = L.geoJSON(null, {interactive: false, style: function () {
       return styles.context;
-    }});
-    var rest = L.geoJSON(null, {interactive: false, style: function () { return styles.rest; }});
-    context.addTo(map); rest.addTo(map); places.bringToFront();
+    }}).addTo(map);
+    var rest = L.geoJSON(null, {interactive: false, style: function () { return styles.rest; }})
+      .addTo(map);
+    function underPlaces() { rest.bringToBack(); context.bringToBack(); }
     var keep = inAreas(config.areas);
     var departments = config.areas.map(function (a) { return a.slice(0, 2); });
+    var failed = function (error) { handle.notice.textContent = String(error); };
+    // Decoded while the page waits for the view's data; drawn by apply.
+    handle.shapes = load(config.places).then(function (data) { return toGeoJSON(data, keep); });
     handle.ready = Promise.all([
       load(config.context).then(function (data) {
         context.addData(toGeoJSON(data, function () { return true; }));
-        context.bringToBack();
+        underPlaces();
       }),
       config.rest ? load(config.rest).then(function (data) {
         rest.addData(toGeoJSON(data, function (code) {
           return departments.indexOf(code) < 0;
         }));
+        underPlaces();
       }) : null,
-      load(config.places).then(function (data) {
-        places.addData(toGeoJSON(data, keep));
-        places.bringToFront();
-      })
-    ]).catch(function (error) {
-      handle.notice.textContent = String(error);
-    });
+      handle.shapes
+    ]).catch(failed);
     places.on("mouseover", function (e) { e.layer.setStyle(styles.hover); });
     places.on("mouseout", function (e) {
       e.layer.setStyle(handle.styleOf(e.layer.feature.properties.ubigeo));
@@ -122,21 +136,41 @@
     places.bindTooltip(function (layer) {
       return tooltip(handle.aliases, handle.textsOf(layer.feature.properties));
     }, {sticky: true});
-    handle.aliases = []; handle.texts = {}; handle.noDataText = "";
     handle.textsOf = function (props) {
       return [props.name].concat(handle.texts[props.ubigeo] || [handle.noDataText, "–", "–"]);
     };
-    handle.styleOf = function (code) {
-      var index = handle.classOf[code];
-      return index === undefined ? handle.defaultStyle : handle.palette[index];
-    };
-    handle.palette = []; handle.classOf = {};
-    handle.defaultStyle = styles.places;
-    handle.apply = function (group, data) { return apply(handle, group, data); };
+    handle.apply = function (group, data) { return apply(handle, group, data, failed); };
     return handle;
   }
 
-  function apply(handle, group, data) {
+  // After the frame that first drew the styled places: Leaflet's canvas redraw was
+  // requested before this animation frame callback, so it runs after that draw. Once.
+  function markStyled() {
+    window.requestAnimationFrame(function () {
+      if (window.mapappStyled === undefined) {
+        window.mapappStyled = performance.now();
+        reportReady();
+      }
+    });
+  }
+
+  // Tell the page that the map has painted: its first run drew only the header and the
+  // map, and draws the rest on this report (mapapp/app.py, map first). Once per page
+  // load: a later map (another level) does not ask for a rerun. Through streamlit-folium
+  // (window.Streamlit); a standalone export has no page to tell.
+  function reportReady() {
+    var streamlit = window.Streamlit, shared = window.__GLOBAL_DATA__, page = null;
+    if (!streamlit || !shared) { return; }
+    try { page = window.parent; } catch (e) { page = null; }
+    try {
+      if (page && page.mapappMapReported) { return; }
+      if (page) { page.mapappMapReported = true; }
+    } catch (e) { /* another origin: report, as a first map would */ }
+    streamlit.setComponentValue(Object.assign({}, shared.previous_data || {},
+                                              {map_ready: true}));
+  }
+
+  function apply(handle, group, data, failed) {
     handle.legend.innerHTML = data.legendHtml;
     handle.source.innerHTML = data.sourceHtml;
     handle.notice.innerHTML = data.noticeHtml;
@@ -147,12 +181,20 @@
     handle.aliases = data.aliases;
     handle.texts = data.texts;
     handle.noDataText = data.noDataText;
-    return handle.ready.then(function () {
+    return handle.shapes.then(function (shapes) {
+      var first = !handle.drawn;
+      if (first) {  // shapes born styled, with circles, labels and localities: one frame
+        handle.drawn = true;
+        handle.places.addData(shapes);
+        handle.places.bringToFront();
+      } else {  // a later view: the same shapes, restyled
+        handle.places.eachLayer(function (layer) {
+          layer.setStyle(handle.styleOf(layer.feature.properties.ubigeo));
+        });
+      }
       var names = {};
       handle.places.eachLayer(function (layer) {
-        var props = layer.feature.properties;
-        names[props.ubigeo] = props;
-        layer.setStyle(handle.styleOf(props.ubigeo));
+        names[layer.feature.properties.ubigeo] = layer.feature.properties;
       });
       data.circles.forEach(function (c) {
         var marker = L.circleMarker([c[0], c[1]],
@@ -168,7 +210,8 @@
           .addTo(group);
       });
       if (data.localities && data.localities.length) { localities(group, data.localities); }
-    });
+      if (first) { markStyled(); }
+    }).catch(failed);
   }
 
   function localities(group, rows) {

@@ -35,7 +35,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def server():
     port = _free_port()
-    env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
+               MAPAPP_MAP_WAIT_S="4")  # a browser reports the map: map first, as served
     log = open(ROOT / "test-artifacts" / "server.log", "w") if _mk() else subprocess.DEVNULL
     process = subprocess.Popen(  # as `make run` serves it: warmed, then Streamlit
         [sys.executable, "-m", "mapapp", "serve", "--server.port",
@@ -97,8 +98,18 @@ class OfflinePage:
             route.abort()
 
     def open(self, query: str = ""):
+        """The page once the map has painted and the rest of the page (drawn after the
+        map reports, map first) is there and idle."""
         self.page.goto(f"{self.base_url}/{query}")
-        return self.map_frame()
+        frame = self.map_frame()
+        # attached, not visible: presentation mode hides the sidebar
+        self.page.get_by_test_id("stSidebar").get_by_test_id("stExpander").first.wait_for(
+            state="attached", timeout=30_000)
+        deadline = time.monotonic() + 30
+        while self.page.get_by_test_id("stStatusWidget").count() and \
+                time.monotonic() < deadline:
+            self.page.wait_for_timeout(100)
+        return frame
 
     def map_frame(self, timeout_s: float = 45):
         """The map's iframe once Leaflet has painted places and the legend."""

@@ -3,6 +3,7 @@
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from conftest import ARTIFACTS
 
 
 def query_of(page) -> dict[str, str]:
@@ -26,6 +27,90 @@ def test_map_paints_with_no_internet_and_asks_for_nothing_outside(offline):
     view.page.wait_for_timeout(1000)
     view.screenshot("offline-department-es")
     assert view.blocked == [] and view.errors == []
+
+
+# Records, per canvas path with a ubigeo (places and circles), the style it was first
+# drawn with and in which canvas redraw; and delays the neighbouring countries' shapes,
+# so that a runtime which draws the places before it has their style would show it.
+WATCH_DRAWS = """(() => {
+  const record = {redraws: 0, first: {}, placeRedraw: null, circleRedraw: null,
+                  placeTime: null};
+  window.__draws = record;
+  const fetch = window.fetch;
+  window.fetch = function (url) {
+    const response = fetch.apply(this, arguments);
+    return /context[.]json/.test(String(url))
+      ? response.then((r) => new Promise((done) => setTimeout(() => done(r), 600)))
+      : response;
+  };
+  let real;
+  Object.defineProperty(window, "L", {configurable: true, get() { return real; },
+    set(value) {
+      real = value;
+      if (!value || !value.Canvas || value.Canvas.prototype.__watched) { return; }
+      const proto = value.Canvas.prototype;
+      proto.__watched = true;
+      const redraw = proto._redraw;
+      proto._redraw = function () { record.redraws += 1; return redraw.apply(this, arguments); };
+      const fillStroke = proto._fillStroke;
+      proto._fillStroke = function (ctx, layer) {
+        const props = layer.feature && layer.feature.properties;
+        if (props && props.ubigeo) {
+          const circle = layer instanceof value.CircleMarker;
+          const id = value.stamp(layer);
+          if (!(id in record.first)) {
+            record.first[id] = {fill: layer.options.fillColor,
+                                dash: layer.options.dashArray || null};
+          }
+          if (circle && record.circleRedraw === null) { record.circleRedraw = record.redraws; }
+          if (!circle && record.placeRedraw === null) {
+            record.placeRedraw = record.redraws;
+            record.placeTime = performance.now();
+          }
+        }
+        return fillStroke.apply(this, arguments);
+      };
+    }});
+})();"""
+
+DRAW_REPORT = """() => {
+  const draws = window.__draws, layers = window.mapappBase.places.getLayers();
+  const restyled = layers.filter((l) => {
+    const first = draws.first[L.stamp(l)];
+    return first && (first.fill !== l.options.fillColor
+                     || first.dash !== (l.options.dashArray || null));
+  });
+  return {styled: window.mapappStyled, placeTime: draws.placeTime,
+          placeRedraw: draws.placeRedraw, circleRedraw: draws.circleRedraw,
+          ids: layers.map((l) => L.stamp(l)),
+          drawn: layers.filter((l) => L.stamp(l) in draws.first).length,
+          restyled: restyled.map((l) => l.feature.properties.ubigeo),
+          fills: [...new Set(layers.map((l) => l.options.fillColor))]};
+}"""
+
+
+def test_the_first_frame_is_already_styled_and_a_change_restyles_the_same_shapes(offline):
+    """Places are first drawn in the view's style, circles in the same canvas frame, even
+    when other shapes arrive late; window.mapappStyled marks that frame, once."""
+    view = offline()
+    view.page.add_init_script(WATCH_DRAWS)
+    frame = view.open("?basemap=none&localities=0")
+    wait_for(view.page, lambda: frame.evaluate("typeof window.mapappStyled === 'number'"))
+    first = frame.evaluate(DRAW_REPORT)
+    assert len(first["ids"]) == 25 and first["drawn"] == 25
+    assert first["restyled"] == []  # no place drawn in a default style, then restyled
+    assert first["placeRedraw"] == first["circleRedraw"]
+    assert first["placeTime"] <= first["styled"]
+    sidebar = view.page.get_by_test_id("stSidebar")
+    sidebar.get_by_test_id("stSelectbox").first.click()
+    view.page.get_by_role("option", name="Hectáreas ex-coca libres de coca", exact=True).click()
+    wait_for(view.page, lambda: "ex-coca" in view.map_frame().locator(".map-legend").inner_text())
+    frame = view.map_frame()
+    wait_for(view.page, lambda: len(frame.evaluate(DRAW_REPORT)["fills"]) >= 3)
+    after = frame.evaluate(DRAW_REPORT)
+    assert after["ids"] == first["ids"]  # the same shapes, restyled: none sent again
+    assert after["styled"] == first["styled"]
+    assert view.errors == []
 
 
 def test_unreachable_tile_server_does_not_break_the_page(offline):
@@ -132,3 +217,46 @@ def test_png_download_from_the_page(offline):
 
     assert Image.open(saved).size == (1920, 1080)
     assert download.value.suggested_filename == "families_supported_department_en.png"
+
+
+EXPORT_URL = "http://export.invalid/map.html"
+
+
+def test_the_standalone_html_export_draws_styled_with_no_network(browser):
+    """One file, opened with every request refused: Leaflet, the runtime and the shapes
+    are inlined; the places come up styled, with circles, labels, localities, legend."""
+    from mapapp.analysis.layer import build_layer
+    from mapapp.ingest.datasets import demo_dataset
+    from mapapp.model.view import View
+    from mapapp.render.exports import standalone_html
+
+    page_html = standalone_html(build_layer(demo_dataset(), View(basemap="none")))
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        page = context.new_page()
+        requests, errors = [], []
+
+        def route(route):  # the file itself, as if opened from disk; nothing else
+            if route.request.url == EXPORT_URL:
+                route.fulfill(status=200, body=page_html, content_type="text/html")
+            else:
+                requests.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", route)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.add_init_script(WATCH_DRAWS)
+        page.goto(EXPORT_URL)
+        wait_for(page, lambda: page.evaluate("typeof window.mapappStyled === 'number'"))
+        report = page.evaluate(DRAW_REPORT)
+        assert len(report["ids"]) == 25 and report["restyled"] == []
+        assert report["placeRedraw"] == report["circleRedraw"]
+        assert "Familias apoyadas (familias)" in page.locator(".map-legend").inner_text()
+        assert page.locator(".map-label").count() > 0
+        assert page.locator(".locality-cluster, .locality").count() > 0
+        page.wait_for_timeout(800)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "export-html.png"))
+        assert requests == [] and errors == []
+    finally:
+        context.close()

@@ -33,9 +33,10 @@ def test_only_tiles_may_come_from_outside(basemap, tile_host):
     page = page_for(basemap=basemap)
     hosts = {h.removeprefix("{s}.") for h in re.findall(r"https?://([^/\"']+)", page)}
     assert hosts == ({tile_host} if tile_host else set())
-    for asset in ("/app/static/vendor/leaflet/leaflet.js", "/app/static/mapapp/mapapp.js",
-                  "/app/static/vendor/leaflet.markercluster/leaflet.markercluster.js"):
-        assert asset in page
+    scripts = re.findall(r'<script src="([^"]+)"', page)
+    styles = re.findall(r'<link rel="stylesheet" href="([^"]+)"', page)
+    assert [url.split("?")[0] for url in scripts] == ["/app/static/mapapp/bundle.js"]
+    assert [url.split("?")[0] for url in styles] == ["/app/static/mapapp/bundle.css"]
     assert "jquery" not in page.lower() and "bootstrap" not in page.lower()
 
 
