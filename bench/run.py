@@ -266,14 +266,17 @@ def free_port() -> int:
 
 
 def start(script: str, command: list[str] | None = None,
-          env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    """A Streamlit server of ``script`` (or ``command`` + port options); its URL."""
+          env: dict[str, str] | None = None, log: Path | None = None,
+          ) -> tuple[subprocess.Popen, str]:
+    """A Streamlit server of ``script`` (or ``command`` + port options); its URL. Its
+    output goes to ``log`` when given."""
     port = free_port()
     options = ["--server.port", str(port), "--server.address", "127.0.0.1",
                "--server.headless", "true"]
     command = command or [sys.executable, "-m", "streamlit", "run", script]
+    output = log.open("w") if log else subprocess.DEVNULL
     process = subprocess.Popen([*command, *options], cwd=ROOT, env={**os.environ, **(env or {})},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=output, stderr=subprocess.STDOUT if log else output)
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
@@ -284,7 +287,7 @@ def start(script: str, command: list[str] | None = None,
                 break
             time.sleep(0.1)
     process.terminate()
-    raise RuntimeError(f"{script} did not start")
+    raise RuntimeError(f"{script} did not start" + (f"; see {log}" if log else ""))
 
 
 def rss_mb(pid: int) -> float:

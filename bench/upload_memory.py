@@ -29,7 +29,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -37,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from run import ARGS, CHROMIUM, free_port  # noqa: E402
+from run import ARGS, CHROMIUM, start  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache" / "upload_memory"
 OUT = ROOT / "bench" / "upload_memory.md"
@@ -153,25 +152,8 @@ class Sampler(threading.Thread):
 
 
 def start_server(env_extra: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false", **env_extra)
-    log = (ROOT / "bench" / ".cache" / "upload_memory_server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port",
-         str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                return process, url
-        except OSError:
-            if process.poll() is not None:
-                break
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("streamlit did not start; see bench/.cache/upload_memory_server.log")
+    return start("streamlit_app.py", log=ROOT / "bench" / ".cache" / "upload_memory_server.log",
+                 env={"STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **env_extra})
 
 
 # --- the browser ------------------------------------------------------------------

@@ -550,8 +550,7 @@ def data_sidebar(lang: Lang) -> bool:
                                     on_click="ignore", type="tertiary")
         if "dataset" in st.session_state:
             st.button(t("back_to_demo", lang), on_click=back_to_demo)
-    return any(isinstance(st.session_state.get(f"upload_{kind}"), DeletedFile)
-               for kind in ("results", "localities"))
+    return uploader_holds_lost_file()
 
 
 def on_upload(kind: str) -> None:

@@ -13,7 +13,6 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -26,12 +25,11 @@ from mapapp.model.provenance import Credits
 from mapapp.model.view import View
 from mapapp.render.deck import build_deck
 from mapapp.render.png_map import render_png
-from mapapp.render.web_map import build_map
+from mapapp.render.web_map import STATIC_DIR, build_map
 
 if TYPE_CHECKING:
     from mapapp.ingest.datasets import Dataset
 
-STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 INLINE_BASE = "mapapp-inline:"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

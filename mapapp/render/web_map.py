@@ -22,7 +22,6 @@ import math
 import re
 from dataclasses import asdict
 from functools import lru_cache
-from pathlib import Path
 from string import Template as CssTemplate
 
 import folium
@@ -48,7 +47,7 @@ from mapapp.model.provenance import Credits
 from mapapp.model.view import View
 
 ASSET_BASE = "/app/static"  # Streamlit static serving (server.enableStaticServing)
-STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+STATIC_DIR = geodata.STATIC_GEO_DIR.parent  # what the app serves at ASSET_BASE
 # Leaflet + Leaflet.markercluster + mapapp.js, and their CSS (scripts/build_bundle.py).
 BUNDLE_JS = "mapapp/bundle.js"
 BUNDLE_CSS = "mapapp/bundle.css"
