@@ -89,6 +89,11 @@ class OfflinePage:
         self.page = self.context.new_page()
         self.page.route("**/*", self._route)
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.failed: list[str] = []  # local requests that failed (a chunk never loaded?)
+        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
+        self.console: list[str] = []
+        self.page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}")
+                     if m.type in ("error", "warning") else None)
 
     def _route(self, route):
         if route.request.url.startswith(LOCAL):
@@ -105,10 +110,7 @@ class OfflinePage:
         # attached, not visible: presentation mode hides the sidebar
         self.page.get_by_test_id("stSidebar").get_by_test_id("stExpander").first.wait_for(
             state="attached", timeout=30_000)
-        deadline = time.monotonic() + 30
-        while self.page.get_by_test_id("stStatusWidget").count() and \
-                time.monotonic() < deadline:
-            self.page.wait_for_timeout(100)
+        self.idle()
         return frame
 
     def map_frame(self, timeout_s: float = 45):
@@ -120,6 +122,35 @@ class OfflinePage:
                     return frame
             self.page.wait_for_timeout(250)  # keeps routing alive, unlike time.sleep
         raise AssertionError("the map never painted")
+
+    def sidebar(self):
+        """The sidebar, open, once its first widget can be clicked (Streamlit loads each
+        widget's code on demand: for a moment a selectbox is in the page with no size).
+        Streamlit could mount it collapsed on a narrow window: a person opens it with the
+        chevron, and so does this. If the widget never comes, say what the page saw."""
+        bar = self.page.get_by_test_id("stSidebar")
+        if bar.get_attribute("data-collapsed") == "true":
+            self.page.get_by_test_id("stExpandSidebarButton").click()
+        first = bar.get_by_test_id("stSelectbox").first
+        try:
+            first.wait_for(state="visible", timeout=30_000)
+        except Exception as exc:
+            self.screenshot("sidebar-widget-never-came")
+            raise AssertionError(f"the sidebar's first selectbox never showed; "
+                                 f"{self.diagnose()}") from exc
+        self.idle()
+        return bar
+
+    def idle(self, timeout_s: float = 30) -> None:
+        """Until no script run is going on (the status widget shows one)."""
+        deadline = time.monotonic() + timeout_s
+        while self.page.get_by_test_id("stStatusWidget").count() and \
+                time.monotonic() < deadline:
+            self.page.wait_for_timeout(100)
+
+    def diagnose(self) -> str:
+        return (f"failed requests: {self.failed}; console: {self.console[-20:]}; "
+                f"page errors: {self.errors}")
 
     def screenshot(self, name: str) -> Path:
         path = ARTIFACTS / f"{name}.png"

@@ -115,7 +115,7 @@ def test_after_a_restart_the_page_shows_the_labelled_demo_not_the_lost_upload(br
     try:
         view.open("?basemap=none")
         (tmp_path / "mis_datos.csv").write_bytes(UPLOAD)
-        sidebar = view.page.get_by_test_id("stSidebar")
+        sidebar = view.sidebar()
         sidebar.get_by_text("Sus datos").click()
         sidebar.locator("input[type=file]").first.set_input_files(str(tmp_path / "mis_datos.csv"))
         view.page.get_by_test_id("stAlertContentSuccess").wait_for(timeout=30_000)

@@ -14,7 +14,7 @@ def test_hostile_names_show_as_text_and_run_nothing(offline):
     dialogs: list[str] = []
     view.page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     view.open("?basemap=none&lang=en")
-    sidebar = view.page.get_by_test_id("stSidebar")
+    sidebar = view.sidebar()
     sidebar.get_by_text("Your data").click()
     uploads = sidebar.locator("input[type=file]")
     results = (f"Departamento,Provincia,Distrito,Año,Indicador,Valor,{IMG}\n"
@@ -25,7 +25,7 @@ def test_hostile_names_show_as_text_and_run_nothing(offline):
     success = view.page.get_by_test_id("stAlertContentSuccess")
     success.wait_for(timeout=30_000)
     assert success.inner_text().endswith(f"{IMG}.csv")
-    view.page.wait_for_timeout(1500)  # let the rerun settle before the next upload
+    view.idle()  # the rerun settled before the next upload
     localities = ("name,lat,lon,year,connection_type\n"
                   f"\"{SCRIPT}{IMG}{JINJA}\",-8.4,-76.4,2021,fixed\n").encode()
     uploads.nth(1).set_input_files(files=[{"name": "loc.csv", "mimeType": "text/csv",

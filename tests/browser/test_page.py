@@ -101,7 +101,7 @@ def test_the_first_frame_is_already_styled_and_a_change_restyles_the_same_shapes
     assert first["restyled"] == []  # no place drawn in a default style, then restyled
     assert first["placeRedraw"] == first["circleRedraw"]
     assert first["placeTime"] <= first["styled"]
-    sidebar = view.page.get_by_test_id("stSidebar")
+    sidebar = view.sidebar()
     sidebar.get_by_test_id("stSelectbox").first.click()
     view.page.get_by_role("option", name="Hectáreas ex-coca libres de coca", exact=True).click()
     wait_for(view.page, lambda: "ex-coca" in view.map_frame().locator(".map-legend").inner_text())
@@ -134,7 +134,7 @@ def test_indicator_filter_changes_legend_and_values(offline):
     view = offline()
     frame = view.open("?basemap=none&localities=0")
     before = frame.locator(".map-legend").inner_text()
-    sidebar = view.page.get_by_test_id("stSidebar")
+    sidebar = view.sidebar()
     sidebar.get_by_test_id("stSelectbox").first.click()
     view.page.get_by_role("option", name="Hectáreas instaladas", exact=True).click()
     wait_for(view.page, lambda: query_of(view.page).get("indicator") == "hectares")
@@ -193,7 +193,7 @@ def test_upload_round_trip_maps_the_users_data(offline, tmp_path):
     view.open("?basemap=none")
     path = tmp_path / "mis_resultados.csv"
     path.write_bytes(UPLOAD)
-    sidebar = view.page.get_by_test_id("stSidebar")
+    sidebar = view.sidebar()
     sidebar.get_by_text("Sus datos").click()
     sidebar.locator("input[type=file]").first.set_input_files(str(path))
     view.page.get_by_text("Filas rechazadas (número").wait_for(timeout=30_000)

@@ -20,7 +20,7 @@ def test_a_read_upload_is_not_taken_for_a_lost_one(offline, tmp_path, content, s
     view = offline()
     view.open("?basemap=none")
     (tmp_path / "mis_datos.csv").write_bytes(content)
-    sidebar = view.page.get_by_test_id("stSidebar")
+    sidebar = view.sidebar()
     sidebar.get_by_text("Sus datos").click()
     sidebar.locator("input[type=file]").first.set_input_files(str(tmp_path / "mis_datos.csv"))
     message = view.page.get_by_test_id(shown)
@@ -44,7 +44,7 @@ def test_the_downloads_of_an_upload_work_while_its_session_lives(offline, tmp_pa
     (tmp_path / "mis_datos.csv").write_bytes(
         b"ubigeo,year,value_chain,indicator,value\n220101,2021,,families_supported,321\n"
         b"999999,2021,,families_supported,5\n")
-    sidebar = view.page.get_by_test_id("stSidebar")
+    sidebar = view.sidebar()
     sidebar.get_by_text("Sus datos").click()
     sidebar.locator("input[type=file]").first.set_input_files(str(tmp_path / "mis_datos.csv"))
     view.page.get_by_test_id("stAlertContentSuccess").wait_for(timeout=30_000)
