@@ -204,7 +204,8 @@ def _all_levels(districts: gpd.GeoDataFrame, names: dict[str, str]) -> dict[str,
 
 
 def _write_browser_files(out_dir: Path, static_dir: Path) -> dict[str, str]:
-    """Screen-detail shapes for the browser (compact encoding), with content hashes
+    """Screen-detail shapes for the browser (compact topology: each shared border
+    stored once, see mapapp/boundaries/compact.py), with content hashes
     that the page puts in their URLs, so a rebuilt file is never served stale."""
     static_dir.mkdir(parents=True, exist_ok=True)
     layers = {level: gpd.read_parquet(geodata.boundary_path(level, "screen", out_dir))
