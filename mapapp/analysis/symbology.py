@@ -56,6 +56,8 @@ MAX_RADIUS_PT = {"department": 34, "province": 22, "district": 13}
 MIN_RADIUS = 2.0  # a value above zero stays visible
 LEGEND_FRACTIONS = (1.0, 0.25, 0.05)  # circles of the legend, of the largest value
 MAX_LABELS = {"department": 30, "province": 40, "district": 12}
+# A static map tries this many names, most important first, and keeps those that fit.
+PRINT_LABEL_CANDIDATES = {"department": 30, "province": 60, "district": 80}
 
 
 def circle_radius(value: float, largest: float, max_radius: float) -> float:
@@ -65,10 +67,13 @@ def circle_radius(value: float, largest: float, max_radius: float) -> float:
     return max(MIN_RADIUS, max_radius * math.sqrt(value / largest))
 
 
-def circle_radii(values: Iterable[float], max_radius: float) -> list[float]:
-    """Radius of each value's circle; the largest value's is ``max_radius``."""
+def circle_radii(values: Iterable[float], max_radius: float,
+                 largest: float | None = None) -> list[float]:
+    """Radius of each value's circle; ``largest`` (by default the largest of the values:
+    the year player passes that of every year) gets ``max_radius``."""
     values = [float(v) for v in values]
-    largest = max((v for v in values if not math.isnan(v)), default=math.nan)
+    if largest is None:
+        largest = max((v for v in values if not math.isnan(v)), default=math.nan)
     return [circle_radius(v, largest, max_radius) for v in values]
 
 
@@ -89,16 +94,35 @@ def format_bound(value: float, unit: str, lang: catalog.Lang) -> str:
     return format_number(value, lang)
 
 
+def label_priority(places):
+    """``places`` in the order their names claim room on a map: the largest values
+    first, then the largest areas (places without data last, largest first)."""
+    return places.sort_values(["shown", "area_km2"], ascending=False, na_position="last",
+                              kind="stable")
+
+
 def label_places(layer: MapLayer):
-    """The places named on the map (GeoDataFrame): none when the view hides labels,
-    else all of them, or the ``MAX_LABELS`` of the level with the largest values."""
+    """The places named on the map (GeoDataFrame), in ``label_priority`` order: none
+    when the view hides labels, else all of them, or the ``MAX_LABELS`` of the level
+    with the largest values."""
     places = layer.places
     if not layer.view.labels:
         return places.iloc[0:0]
     limit = MAX_LABELS[layer.view.level]
     if len(places) > limit:
-        places = places[places["shown"].notna()].nlargest(limit, "shown")
-    return places
+        places = places[places["shown"].notna()]
+        return label_priority(places).head(limit)
+    return label_priority(places)
+
+
+def print_label_candidates(layer: MapLayer):
+    """The places a static map tries to name, in ``label_priority`` order: it keeps each
+    name that fits (no overlap with names already placed or with circles) and skips the
+    rest, so it may try more than the web map shows (``PRINT_LABEL_CANDIDATES``)."""
+    places = layer.places
+    if not layer.view.labels:
+        return places.iloc[0:0]
+    return label_priority(places).head(PRINT_LABEL_CANDIDATES[layer.view.level])
 
 
 def shows_localities(layer: MapLayer) -> bool:
@@ -136,7 +160,7 @@ def legend_rows(layer: MapLayer, max_radius: float, *,
             low, high = (format_bound(b, layer.unit, lang) for b in bounds[i:i + 2])
             rows.append(LegendRow("box", f"{low} – {high}", color=color))
     elif layer.has_data:
-        largest = float(layer.places["shown"].max())
+        largest = layer.largest
         for fraction in LEGEND_FRACTIONS:
             value = round_nicely(largest * fraction)
             rows.append(LegendRow("circle", format_bound(value, layer.unit, lang),

@@ -1,4 +1,4 @@
-"""Exports of the current view: PNG, standalone HTML, PPTX, CSV, XLSX, GeoJSON.
+"""Exports of the current view: PNG, PDF, standalone HTML, PPTX, CSV, XLSX, GeoJSON.
 
 Plain functions over the same ``MapLayer`` the app shows; the CLI and the page
 call ``export_view``. Every export carries the source, the boundaries'
@@ -24,7 +24,7 @@ from mapapp.model.output import strict_json
 from mapapp.model.provenance import Credits
 from mapapp.model.view import View
 from mapapp.render.deck import build_deck
-from mapapp.render.png_map import render_png
+from mapapp.render.png_map import render_pdf, render_png
 from mapapp.render.web_map import STATIC_DIR, build_map
 
 if TYPE_CHECKING:
@@ -191,6 +191,9 @@ def _table(make: Callable[[pd.DataFrame, Credits], bytes]) -> Callable[[Dataset,
 FORMATS: dict[str, Format] = {
     "png": Format("image/png",
                   lambda dataset, view: render_png(build_layer(dataset, view, "print"))),
+    # the PNG's layout on an A4 landscape page, vector: prints sharp, text stays text
+    "pdf": Format("application/pdf",
+                  lambda dataset, view: render_pdf(build_layer(dataset, view, "print"))),
     "html": Format("text/html",
                    lambda dataset, view: standalone_html(build_layer(dataset, view)).encode()),
     "pptx": Format("application/vnd.openxmlformats-officedocument.presentationml.presentation",

@@ -18,11 +18,14 @@ from mapapp.analysis.symbology import (
     MAX_LABELS,
     MAX_RADIUS_PT,
     MAX_RADIUS_PX,
+    PRINT_LABEL_CANDIDATES,
     circle_radii,
     circle_radius,
     format_bound,
     label_places,
+    label_priority,
     legend_rows,
+    print_label_candidates,
     round_nicely,
 )
 from mapapp.ingest.datasets import demo_dataset
@@ -105,6 +108,25 @@ def test_label_picks_are_the_largest_values_capped_per_level(level):
         assert len(picked) == min(MAX_LABELS[level], len(with_data))
         assert picked["shown"].min() >= with_data.nlargest(len(picked)).min()
     assert len(label_places(layer_for(level=level, labels=False))) == 0
+
+
+def test_label_priority_is_largest_value_then_largest_area_no_data_last():
+    import pandas as pd
+
+    places = pd.DataFrame({"name": list("abcde"), "shown": [None, 5, None, 7, 5],
+                           "area_km2": [10, 1, 30, 2, 3]})
+    assert label_priority(places)["name"].tolist() == ["d", "e", "b", "c", "a"]
+
+
+@pytest.mark.parametrize("level", ["department", "province", "district"])
+def test_print_tries_the_web_labels_first_then_more(level):
+    layer = layer_for(level=level)
+    tried = print_label_candidates(layer)
+    assert len(tried) == min(len(layer.places), PRINT_LABEL_CANDIDATES[level])
+    web = label_places(layer)
+    if len(layer.places) > MAX_LABELS[level]:  # the web's picks lead, in the same order
+        assert tried["ubigeo"].head(len(web)).tolist() == web["ubigeo"].tolist()
+    assert len(print_label_candidates(layer_for(level=level, labels=False))) == 0
 
 
 def web_legend_texts(layer) -> list[str]:

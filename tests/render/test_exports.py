@@ -3,6 +3,7 @@
 import io
 import json
 import re
+import zlib
 
 import openpyxl
 import pandas as pd
@@ -38,6 +39,40 @@ def test_png_is_a_16_9_full_hd_map_with_demo_label(lang):
     assert len(colours) > 500  # a drawing, not a blank canvas
 
 
+def pdf_texts(pdf: bytes) -> list[str]:
+    """The strings a PDF shows as text (``TJ`` arrays of its content streams; the
+    renderer writes TrueType text as UTF-16), one per line of text drawn."""
+    texts = []
+    for stream in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            content = zlib.decompress(stream.group(1))
+        except zlib.error:
+            continue  # not a compressed content stream
+        for shown in re.finditer(rb"\[((?:\((?:\\.|[^\\)])*\)|[^\]])*)\]\s*TJ", content, re.S):
+            parts = re.findall(rb"\(((?:\\.|[^\\)])*)\)", shown.group(1), re.S)
+            raw = b"".join(re.sub(rb"\\(.)", rb"\1", part, flags=re.S) for part in parts)
+            texts.append(raw.decode("utf-16-be", "replace"))
+    return texts
+
+
+@pytest.mark.parametrize("lang, demo_words", [("es", "distribución ilustrativa"),
+                                              ("en", "illustrative distribution")])
+def test_pdf_is_an_a4_landscape_vector_map_with_text_and_credits(lang, demo_words):
+    pdf = export("pdf", lang=lang)
+    assert pdf.startswith(b"%PDF-")
+    box = [float(v) for v in re.search(rb"/MediaBox \[([^\]]+)\]", pdf).group(1).split()]
+    assert box[2:] == pytest.approx([841.89, 595.28], abs=0.5)  # A4 landscape, in points
+    assert b"/Subtype /Image" not in pdf  # drawn, not one big picture
+    drawing = b"".join(zlib.decompress(m.group(1)) for m in re.finditer(
+        rb"/Filter /FlateDecode[^>]*>>\s*stream\r?\n(.*?)\r?\nendstream", pdf, re.S))
+    assert len(re.findall(rb" l\n", drawing)) > 5_000  # the boundaries, as lines
+    texts = pdf_texts(pdf)
+    text = " ".join(texts)
+    assert ("Familias apoyadas" if lang == "es" else "Families supported") in texts
+    assert "INEI (2007)" in text and "MPL-2.0" in text and demo_words in text
+    assert "San Martín" in texts  # place names are text too, not outlines
+
+
 def test_png_without_demo_data_has_no_demo_label():
     assert (0xff, 0xf3, 0xcd) not in pixels(export("png", demo=False))
 
@@ -58,13 +93,14 @@ def test_pptx_has_title_goals_and_one_map_per_value_chain(lang, title, goals):
     deck = Presentation(io.BytesIO(export("pptx", lang=lang, indicator="hectares",
                                           chains=("cacao", "cafe"))))
     slides = list(deck.slides)
-    assert len(slides) == 4 and deck.slide_width / deck.slide_height == pytest.approx(16 / 9,
-                                                                                      rel=0.01)
+    assert deck.slide_width / deck.slide_height == pytest.approx(16 / 9, rel=0.01)
     texts = ["\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
              for slide in slides]
     assert title in texts[0] and goals in texts[1]
     assert "33.619 ha" in texts[1] or "33,619 ha" in texts[1]
-    for slide in slides[2:]:
+    maps = [slide for slide in slides if any(s.shape_type == 13 for s in slide.shapes)]
+    assert len(maps) == 2 and slides[-2:] == maps  # one per value chain, at the end
+    for slide in maps:
         pictures = [s for s in slide.shapes if s.shape_type == 13]
         assert len(pictures) == 1
         image = Image.open(io.BytesIO(pictures[0].image.blob))
@@ -143,10 +179,13 @@ def test_rejected_rows_download_is_neutralised_too():
     assert "'=cmd" in download and "\n=cmd" not in download
 
 
-@pytest.mark.parametrize("fmt", ["png", "html", "pptx", "csv", "xlsx", "geojson"])
+@pytest.mark.parametrize("fmt", ["png", "pdf", "html", "pptx", "csv", "xlsx", "geojson"])
 def test_every_format_exports_user_data_without_demo_label(fmt):
     data = export(fmt, demo=False, localities=None)
-    text = data.decode("utf-8", "ignore") if fmt not in ("png", "pptx", "xlsx") else ""
+    text = data.decode("utf-8", "ignore") if fmt not in ("png", "pdf", "pptx", "xlsx") else ""
+    if fmt == "pdf":
+        text = " ".join(pdf_texts(data))
+        assert "Límites: INEI (2007)" in text  # the credits stay
     assert "Datos de demostración" not in text
     if fmt == "pptx":
         deck = Presentation(io.BytesIO(data))
