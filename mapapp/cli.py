@@ -5,7 +5,9 @@ Exit codes (DESIGN's contract): 0 done; 1 done, but some rows were rejected (val
 geodata, an output that cannot be written, or an unexpected error (also, quietly, when the
 reader of stdout leaves early, as `| head` does); 130 interrupted (Ctrl-C).
 A failure is one "error: ..." line on standard error, never a traceback; --debug (before
-or after the command) adds the traceback.
+or after the command) adds the traceback. --lang es|en (before or after the command; default
+from the LANG environment variable: es* is Spanish, anything else English) sets the language
+of the messages: the validation report, file errors, --json's messages.
 """
 
 from __future__ import annotations
@@ -18,12 +20,33 @@ import sys
 import traceback
 from pathlib import Path
 
+from mapapp.model.messages import msg
+
 EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEBUG_HINT = "run again with --debug for the traceback"
 
 
 class CliError(Exception):
-    """A failure the user can fix; the message says how (exit 2)."""
+    """A failure the user can fix; the message says how (exit 2). Its message may be a
+    message code (``messages.msg``): ``str(exc)`` is then its English text."""
+
+    def text(self, lang: str = "en") -> str:
+        from mapapp.model.messages import render
+
+        return render(str(self.args[0]) if self.args else "", lang)
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+
+def env_lang(environ=None) -> str:
+    """The messages' language when --lang is not given: LANG es* → "es", else "en"."""
+    value = (os.environ if environ is None else environ).get("LANG", "")
+    return "es" if value.lower().startswith("es") else "en"
+
+
+def message_lang(args: argparse.Namespace) -> str:
+    return getattr(args, "lang", None) or env_lang()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         _silence_stdout()
         return EXIT_UNREADABLE
     except Exception as exc:  # the one place where any failure becomes a message
-        return _fail(_message(exc), args)
+        return _fail(_message(exc, message_lang(args)), args)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="on failure, also print the traceback")
+    common.add_argument("--lang", choices=["es", "en"], default=argparse.SUPPRESS,
+                        help="language of the messages (and of export's map; default: from "
+                             "LANG, es* is Spanish, else English; export's map: es)")
     parser = argparse.ArgumentParser(prog="python -m mapapp", description=__doc__,
                                      parents=[common],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -73,13 +99,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _message(exc: Exception) -> str:
+def _message(exc: Exception, lang: str = "en") -> str:
     """One line saying what went wrong and, where we know it, how to fix it."""
     from mapapp.boundaries.geodata import GeodataError
     from mapapp.ingest.table import UnreadableFileError
 
     if isinstance(exc, (CliError, UnreadableFileError)):
-        return str(exc)
+        return exc.text(lang)
     if isinstance(exc, GeodataError):
         return f"{exc} (or: make geodata)"
     if isinstance(exc, OSError) and exc.strerror:
@@ -120,14 +146,14 @@ def _read(path: Path) -> bytes:
         with path.open("rb") as file:
             size = os.fstat(file.fileno()).st_size
             if size > MAX_BYTES:
-                raise CliError(f"{path.name}: {size / 1024 / 1024:.0f} MB is more than the "
-                               f"{MAX_BYTES // 1024 // 1024} MB limit; split the file "
-                               "(by year or department)")
+                raise CliError(msg("cli_too_large", file=path.name,
+                                   mb=round(size / 1024 / 1024), limit=MAX_BYTES // 1024 // 1024))
             return file.read(MAX_BYTES + 1)  # bounded even for a pipe; the reader refuses
     except IsADirectoryError as exc:
-        raise CliError(f"{path} is a folder; give the path of a CSV or XLSX file") from exc
+        raise CliError(msg("cli_folder", path=str(path))) from exc
     except OSError as exc:
-        raise CliError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise CliError(msg("cli_cannot_read", path=str(path),
+                           error=str(exc.strerror or exc))) from exc
 
 
 def _export_parser(commands, common: argparse.ArgumentParser) -> None:
@@ -146,7 +172,6 @@ def _export_parser(commands, common: argparse.ArgumentParser) -> None:
     export.add_argument("--years", help="a year or a range, like 2018-2022")
     export.add_argument("--departments", nargs="*", default=[], help="2-digit ubigeo")
     export.add_argument("--measure", default="value", choices=["value", "per_km2", "share"])
-    export.add_argument("--lang", default="es", choices=list(catalog.LANGS))
     export.add_argument("--format", required=True, choices=list(FORMATS), dest="fmt")
     export.add_argument("--out", required=True, type=Path)
 
@@ -155,26 +180,39 @@ def _validate(args: argparse.Namespace) -> int:
     from mapapp.ingest.results import read_results
     from mapapp.model.output import strict_json
 
+    lang = message_lang(args)
     report = read_results(_read(args.file), args.file.name)
     if args.json:
-        print(strict_json(report.to_json_dict(), ensure_ascii=False))
+        print(strict_json(report.to_json_dict(lang), ensure_ascii=False))
     else:
-        _print_report(report, args.file.name)
+        _print_report(report, args.file.name, lang)
     return EXIT_REJECTED if report.rows_rejected else EXIT_OK
 
 
-def _print_report(report, filename: str) -> None:
-    info = ", ".join(f"{k}: {v}" for k, v in report.info.items())
-    print(f"{filename}: {report.rows_total} rows, {report.rows_valid} valid, "
-          f"{report.rows_rejected} rejected ({info})")
+_WORDED_INFO = ("delimiter", "layout", "decimal")  # their values are words, not the file's
+
+
+def _print_report(report, filename: str, lang: str = "en") -> None:
+    from mapapp.model.formatting import format_number
+    from mapapp.model.messages import render
+
+    info = [msg("cli_info_word" if k in _WORDED_INFO else "cli_info", name=k, value=v)
+            for k, v in report.info.items()]
+    print(render(msg("cli_summary", file=filename, total=report.rows_total,
+                     valid=report.rows_valid, rejected=report.rows_rejected, info=info), lang))
     for issue in report.errors:
-        print(f"  row {issue.row}, {issue.column}: {issue.message}")
+        print(render(msg("cli_error_line", row=issue.row, column=issue.column,
+                         message=issue.text(lang)), lang))
     for issue in report.warnings:
-        where = f"row {issue.row}, {issue.column}" if issue.row else "file"
-        print(f"  warning, {where}: {issue.message}")
-    print("totals (input = valid + rejected):")
+        line = (msg("cli_warning_row", row=issue.row, column=issue.column,
+                    message=issue.text(lang)) if issue.row
+                else msg("cli_warning_file", message=issue.text(lang)))
+        print(render(line, lang))
+    print(render(msg("cli_totals"), lang))
     for indicator, t in report.totals.items():
-        print(f"  {indicator}: {t['input']:,.2f} = {t['valid']:,.2f} + {t['rejected']:,.2f}")
+        print(render(msg("cli_total_line", indicator=indicator,
+                         **{k: format_number(t[k], lang, decimals=2)
+                            for k in ("input", "valid", "rejected")}), lang))
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -195,7 +233,8 @@ def _export(args: argparse.Namespace) -> int:
 def _export_view(args: argparse.Namespace):
     from mapapp.model.view import View
 
-    query = {"lang": args.lang, "level": args.level, "indicator": args.indicator,
+    lang = getattr(args, "lang", None) or "es"  # the map's language: es unless asked
+    query = {"lang": lang, "level": args.level, "indicator": args.indicator,
              "measure": args.measure, "chain": ",".join(args.value_chains),
              "dept": ",".join(args.departments), "basemap": "none", "years": args.years}
     view, notes = View.from_query({k: v for k, v in query.items() if v})
@@ -251,10 +290,10 @@ def _dataset(args: argparse.Namespace):
     else:  # a start with no demo in it, so that no demo part survives the user's results
         nothing = datasets.Dataset("", pd.DataFrame(), None, False, False, "")
         current = _add(datasets.with_results, nothing, args.data,
-                       f"see them with: python -m mapapp validate {args.data}")
+                       msg("cli_see_validate", path=str(args.data)), message_lang(args))
     if args.localities is not None:
         current = _add(datasets.with_localities, current, args.localities,
-                       "open the file in the app to see why")
+                       msg("cli_see_app"), message_lang(args))
     return current
 
 
@@ -269,17 +308,21 @@ def _demo_dataset():
                        "python -m mapapp build-demo (or: make demo)") from exc
 
 
-def _add(combine, current, path: Path, see_why: str):
+def _add(combine, current, path: Path, see_why: str, lang: str = "en"):
     """``combine`` (``datasets.with_results``/``with_localities``) applied to one file."""
+    from mapapp.model.messages import render
+
     upload = combine(current, _read(path), path.name)
     if upload.error:
         raise CliError(upload.error)
     report = upload.report
     if upload.dataset is None:
-        raise CliError(f"{path}: none of its {report.rows_total} rows is valid; {see_why}")
+        raise CliError(msg("cli_none_valid", path=str(path), total=report.rows_total,
+                           see_why=see_why))
     if report.rows_rejected:
-        print(f"warning: {report.rows_rejected} of {report.rows_total} rows rejected and left "
-              f"out of {path}; {see_why}", file=sys.stderr)
+        print(render(msg("cli_some_rejected", rejected=report.rows_rejected,
+                         total=report.rows_total, path=str(path), see_why=see_why), lang),
+              file=sys.stderr)
     return upload.dataset
 
 

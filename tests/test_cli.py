@@ -12,10 +12,21 @@ from helpers import ROOT, csv_bytes
 
 from mapapp.model import catalog
 
+ENGLISH_ENV = {"LANG": "C.UTF-8"}  # messages in English unless a test asks otherwise
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
+
+@pytest.fixture(autouse=True)
+def english_messages(monkeypatch):
+    """In-process runs read LANG too: the tests' language does not follow the machine's."""
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    import os
+
     return subprocess.run([sys.executable, "-m", "mapapp", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **ENGLISH_ENV, **(env or {})})
 
 
 def test_demo_validates_with_fact_sheet_totals():
@@ -67,6 +78,68 @@ def test_bad_rows_exit_1_and_are_listed_by_number(tmp_path):
     assert report["totals"]["families_supported"] == {"input": 26, "valid": 10, "rejected": 16}
     text = run_cli("validate", str(path))
     assert text.returncode == 1 and "row 3, ubigeo: ubigeo 999999 is not a district" in text.stdout
+
+
+BAD_ROWS = [["ubigeo", "year", "indicator", "value"],
+            ["220901", "2020", "families_supported", "1.5"],
+            ["220901", "1990", "families_supported", "10"],
+            ["999999", "2020", "families_supported", "10"],
+            ["220901", "2020", "families_supported", "-4"]]
+SPANISH_REPORT = ["bad.csv: 4 filas, 1 válidas, 3 rechazadas (codificación: utf-8, separador: "
+                  "coma, disposición: larga, decimal: punto)",
+                  "  fila 2, year: el año 1990 está fuera de 2000–",
+                  "  fila 3, ubigeo: el ubigeo 999999 no existe como distrito",
+                  "  fila 4, value: el valor -4 es negativo",
+                  "totales (entrada = válidos + rechazados):",
+                  "  families_supported: 17,50 = 1,50 + 16,00"]
+ENGLISH_WORDS = ["rows", "valid,", "is outside", "is not a", "negative", "totals", "row "]
+
+
+@pytest.mark.parametrize("before, options, env", [
+    ([], ["--lang", "es"], {}),
+    (["--lang", "es"], [], {}),
+    ([], [], {"LANG": "es_PE.UTF-8"}),
+    ([], ["--json"], {"LANG": "es_ES"}),
+    ([], ["--lang", "es", "--json"], {}),
+])
+def test_validate_speaks_spanish_with_lang_es_or_a_spanish_locale(tmp_path, before, options,
+                                                                  env):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(csv_bytes(BAD_ROWS))
+    done = run_cli(*before, "validate", str(path), *options, env=env)
+    assert done.returncode == 1, done.stderr
+    if "--json" in options:
+        messages = [e["message"] for e in json.loads(done.stdout)["errors"]]
+        assert messages[0].startswith("el año 1990 está fuera de 2000–")
+        assert messages[1:] == ["el ubigeo 999999 no existe como distrito en la edición de "
+                                "límites INEI 2007 (los lugares creados después de 2007 no "
+                                "están en ella)", "el valor -4 es negativo"]
+        return
+    lines = done.stdout.splitlines()
+    for expected, line in zip(SPANISH_REPORT, [lines[0], *lines[1:4], *lines[-2:]], strict=True):
+        assert line.startswith(expected), (expected, line)
+    assert not [w for w in ENGLISH_WORDS if w in done.stdout], done.stdout
+
+
+@pytest.mark.parametrize("env, lang", [({"LANG": "C.UTF-8"}, "en"), ({"LANG": ""}, "en"),
+                                       ({"LANG": "en_GB.UTF-8"}, "en"), ({"LANG": "es"}, "es"),
+                                       ({"LANG": "es_PE.UTF-8"}, "es")])
+def test_the_default_language_comes_from_lang(env, lang):
+    from mapapp.cli import env_lang
+
+    assert env_lang(env) == lang
+
+
+def test_lang_overrides_the_locale_and_file_errors_follow_it(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"hello world\n")
+    english = run_cli("validate", str(path), "--lang", "en", env={"LANG": "es_PE.UTF-8"})
+    spanish = run_cli("validate", str(path), env={"LANG": "es_PE.UTF-8"})
+    assert english.returncode == spanish.returncode == 2
+    assert english.stderr.startswith("error: notes.txt: no header row found")
+    assert spanish.stderr.startswith("error: notes.txt: no se encontró una fila de encabezado")
+    missing = run_cli("validate", str(tmp_path / "nada.csv"), "--lang", "es")
+    assert missing.stderr.startswith(f"error: no se puede leer {tmp_path / 'nada.csv'}")
 
 
 @pytest.mark.parametrize("content, name", [
@@ -403,7 +476,7 @@ def _inf_in_report(monkeypatch):
     from mapapp.ingest import results
 
     monkeypatch.setattr(results.ValidationReport, "to_json_dict",
-                        lambda self: {"totals": {"hectares": {"input": float("inf")}}})
+                        lambda self, lang="en": {"totals": {"hectares": {"input": float("inf")}}})
     return ["validate", ROOT / "geodata/demo/results.csv", "--json"]
 
 
@@ -476,7 +549,7 @@ def run_with_env(*args: object, env: dict | None = None) -> subprocess.Completed
 
     return subprocess.run([sys.executable, "-m", "mapapp", *map(str, args)], cwd=ROOT,
                           capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **(env or {})})
+                          env={**os.environ, **ENGLISH_ENV, **(env or {})})
 
 
 def test_real_runs_print_messages_never_tracebacks(tmp_path):

@@ -20,6 +20,7 @@ from mapapp.ingest.numbers import DecimalConvention, detect_decimal
 from mapapp.ingest.places import PlaceMatcher
 from mapapp.ingest.rows import Issues, RejectedRows, RowIssue, rejected_table
 from mapapp.ingest.table import UNSAVED_FORMULA_REASON, RawTable, UnsavedFormula
+from mapapp.model.messages import key_of
 
 MIN_YEAR = 2000  # the earliest year a row may give; the latest is the current one
 
@@ -43,8 +44,9 @@ class RowChecker:
     defines ``_read_year``, the words of its own year messages.
     """
 
-    # Messages of a whole row that an unsaved formula in it explains better: they are
-    # replaced by UNSAVED_FORMULA_REASON, as "… is empty" in the formula's column is.
+    # Message keys of a whole row that an unsaved formula in it explains better: they are
+    # replaced by UNSAVED_FORMULA_REASON, as "… is empty" (a key ending in "_empty") in the
+    # formula's column is.
     REPLACED_BY_FORMULA: tuple[str, ...] = ()
 
     def __init__(self, header: list[str], columns: Mapping[str, int], picked: Sequence[str],
@@ -83,7 +85,7 @@ class RowChecker:
     def _year(self, row: int, cell: object, issues: list[RowIssue]) -> int | None:
         """The year of a row's year cell; None, with an issue, when it gives none."""
         found = self.years(cell)
-        if type(found) is str:
+        if isinstance(found, str):  # a message (messages.msg): why there is none
             issues.append(self.issue(row, "year", found))
             return None
         return found
@@ -100,8 +102,8 @@ class RowChecker:
             if index < len(cells) and isinstance(cells[index], UnsavedFormula):
                 column = self.header[index]
                 issues[:] = [i for i in issues if not (
-                    (i.column == column and i.message.endswith(" is empty"))
-                    or i.message.startswith(self.REPLACED_BY_FORMULA))]
+                    (i.column == column and (key_of(i.code) or "").endswith("_empty"))
+                    or key_of(i.code) in self.REPLACED_BY_FORMULA)]
                 issues.append(RowIssue(row, column, UNSAVED_FORMULA_REASON))
 
     def _reject(self, row: int, cells: Sequence[object], issues: list[RowIssue]) -> None:

@@ -29,6 +29,7 @@ from mapapp.ingest.table import (
     _layout,
     _too_wide,
 )
+from mapapp.model.messages import msg
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as csv reads them (str.splitlines knows more)
 DELIMITERS = (";", "\t", ",")
@@ -50,8 +51,7 @@ def text_encoding(data: bytes, filename: str) -> tuple[str, str]:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return _checked(data, "utf-16", filename), "utf-16"
     if b"\x00" in data[:4096]:
-        raise UnreadableFileError(f"{filename}: binary content, not a text table; "
-                                  "upload a CSV or an .xlsx workbook")
+        raise UnreadableFileError(msg("binary_text", file=filename))
     for codec in ("utf-8", "cp1252"):
         try:
             return _checked(data, codec, None), codec
@@ -71,7 +71,8 @@ def _checked(data: bytes, codec: str, filename: str | None) -> str:
     except UnicodeDecodeError as exc:
         if filename is None:
             raise
-        raise UnreadableFileError(f"{filename}: text is not valid {exc.encoding}") from exc
+        raise UnreadableFileError(msg("bad_encoding", file=filename,
+                                      encoding=exc.encoding)) from exc
     return codec
 
 
@@ -103,7 +104,7 @@ def _csv_records(data: bytes, codec: str, delimiter: str, filename: str,
                 continue  # a blank line
             text = "".join(record)
             if len(text) > limits.MAX_CELL_CHARS and max(map(len, record)) > limits.MAX_CELL_CHARS:
-                raise _csv_too_long(filename, position, f"{max(map(len, record)):,}")
+                raise _csv_too_long(filename, position, max(map(len, record)))
             if not text.strip():
                 continue  # blank cells only
             if len(record) > limits.MAX_COLUMNS:
@@ -118,23 +119,22 @@ def _csv_records(data: bytes, codec: str, delimiter: str, filename: str,
 
 def _csv_error(exc: csv.Error, filename: str, position: int) -> UnreadableFileError:
     if "field larger than field limit" in str(exc):  # csv's own cap, far above ours
-        return _csv_too_long(filename, position, f"more than {csv.field_size_limit():,}")
-    return UnreadableFileError(f"{filename}: not a readable CSV ({exc}, row {position:,} of "
-                               "the file)")
+        return _csv_too_long(filename, position,
+                             msg("more_than", count=csv.field_size_limit()))
+    return UnreadableFileError(msg("csv_error", file=filename, error=str(exc), row=position))
 
 
-def _csv_too_long(filename: str, position: int, length: str) -> UnreadableFileError:
-    return UnreadableFileError(
-        f"{filename}: row {position:,} of the file has a cell of {length} characters, more "
-        f"than the {limits.MAX_CELL_CHARS:,} a cell may hold; check the separator and the quotes "
-        "(a quote left open runs on to the end of the file)")
+def _csv_too_long(filename: str, position: int, length: int | str) -> UnreadableFileError:
+    """``length``: a number of characters, or a message (``more_than``)."""
+    return UnreadableFileError(msg("csv_cell_too_long", file=filename, row=position,
+                                   length=length, limit=limits.MAX_CELL_CHARS))
 
 
 def _narrowed(record: list[str], filename: str, position: int) -> list[str]:
     """The record cut to limits.MAX_COLUMNS; refused if anything is written beyond."""
     if "".join(record[limits.MAX_COLUMNS:]).strip():
         last = next(i for i in range(len(record) - 1, -1, -1) if record[i].strip()) + 1
-        raise _too_wide(filename, f"line {position:,}", last)
+        raise _too_wide(filename, msg("where_line", line=position), last)
     return record[:limits.MAX_COLUMNS]
 
 def _sniff_delimiter(text: str) -> str:
@@ -172,8 +172,4 @@ def _with_rows(layout: _Layout, records: Callable[[int], Records],
 
 
 def _no_header(filename: str) -> UnreadableFileError:
-    return UnreadableFileError(
-        f"{filename}: no header row found in the first {HEADER_SEARCH_ROWS} rows. "
-        "Expected columns such as ubigeo or Departamento/Provincia/Distrito, Año, "
-        "Indicador and Valor, or one column per indicator id (for example "
-        "families_supported)")
+    return UnreadableFileError(msg("no_header", file=filename, rows=HEADER_SEARCH_ROWS))

@@ -35,7 +35,8 @@ from mapapp.boundaries.geodata import DEMO_LOCALITIES_FILE, DEMO_RESULTS_FILE
 from mapapp.ingest.localities import LocalityReport, read_localities
 from mapapp.ingest.results import ValidationReport, read_results
 from mapapp.ingest.table import UnreadableFileError
-from mapapp.model.catalog import PROGRAM_YEARS
+from mapapp.model.catalog import PROGRAM_YEARS, Lang
+from mapapp.model.messages import msg, render
 from mapapp.model.provenance import DataShown
 
 LOG = logging.getLogger(__name__)
@@ -79,11 +80,15 @@ class Dataset:
 
 @dataclass(frozen=True)
 class Upload:
-    """The outcome of one uploaded file: a report, or why it could not be read."""
+    """The outcome of one uploaded file: a report, or why it could not be read (``error``:
+    a message code, shown with ``error_text(lang)``)."""
 
     dataset: Dataset | None
     report: ValidationReport | LocalityReport | None
     error: str | None
+
+    def error_text(self, lang: Lang = "en") -> str | None:
+        return None if self.error is None else render(self.error, lang)
 
 
 @lru_cache(maxsize=1)
@@ -126,7 +131,7 @@ def _upload(kind: str, data: Source, filename: str, make, in_child: bool) -> Upl
             report = _READERS[kind](data if isinstance(data, bytes) else data.read_bytes(),
                                     filename)
     except UnreadableFileError as exc:
-        return Upload(None, None, str(exc))
+        return Upload(None, None, exc.message)
     return Upload(make(report) if report.rows_valid else None, report, None)
 
 
@@ -174,15 +179,14 @@ def read_in_child(kind: str, data: Source, filename: str):
                                   capture_output=True, env=env, timeout=CHILD_TIMEOUT_S,
                                   check=False)
         except subprocess.TimeoutExpired:
-            raise UnreadableFileError(
-                f"{filename}: reading took longer than {CHILD_TIMEOUT_S:.0f} s, the limit; "
-                "split the file into smaller ones") from None
+            raise UnreadableFileError(msg("read_timeout", file=filename,
+                                          seconds=round(CHILD_TIMEOUT_S))) from None
         if done.returncode != 0 or not target.exists():
             LOG.error("reading %r in a child process failed (exit %s): %s", filename,
                       done.returncode, done.stderr.decode(errors="replace")[-4000:])
-            raise UnreadableFileError(
-                f"{filename}: the file could not be read (the reading stopped"
-                f"{', out of memory' if done.returncode == -9 else ''})")
+            raise UnreadableFileError(msg(
+                "read_failed_memory" if done.returncode == -9 else "read_failed",
+                file=filename))
         with target.open("rb") as handle:
             status, value = pickle.load(handle)  # our own child's output
     if status == "unreadable":
@@ -202,7 +206,7 @@ def child_main() -> None:
     try:
         outcome = ("ok", _READERS[request["kind"]](data, request["filename"]))
     except UnreadableFileError as exc:
-        outcome = ("unreadable", str(exc))
+        outcome = ("unreadable", exc.message)  # the code: the parent renders it
     except Exception:  # the parent raises it, with the traceback
         outcome = ("error", traceback.format_exc())
     with open(request["target"], "wb") as handle:

@@ -22,6 +22,7 @@ from mapapp.ingest.reader import read_table
 from mapapp.ingest.rows import RowIssue, RowReport
 from mapapp.ingest.table import RawTable
 from mapapp.model import catalog
+from mapapp.model.messages import msg
 from mapapp.model.names import ascii_digits, normalize_key
 
 COLUMNS = ["name", "ubigeo", "lat", "lon", "year", "connection_type"]
@@ -82,6 +83,7 @@ def _validate(raw: RawTable, matcher: PlaceMatcher) -> LocalityReport:
 _BATCH = 10_000  # rows whose positions are looked up in the districts together
 _PICKED = ("name", "ubigeo", "lat", "lon", "year", "connection_type")  # cells check reads
 _NOT_LOOKED_UP = object()
+_NAME_EMPTY = msg("name_empty")
 
 
 class _Districts:
@@ -187,7 +189,7 @@ class _LocalityChecker(RowChecker):
         issues: list[RowIssue] = []
         name, ubigeo, lat_cell, lon_cell, year_cell, kind_cell = picked
         if name is None:
-            issues.append(self.issue(row, "name", "name is empty"))
+            issues.append(self.issue(row, "name", _NAME_EMPTY))
         code, lat, lon = self._position(row, ubigeo, (lat_cell, lon_cell), position, issues)
         year = None if year_cell is None else self._year(row, year_cell, issues)  # optional
         kind = self._kind(row, kind_cell, issues)
@@ -210,37 +212,34 @@ class _LocalityChecker(RowChecker):
         """(district, lat, lon) of a row, from its cells and their numbers."""
         lat, lon = position
         if lat is None and cells[0] is not None:  # 400 digits read as inf: no number either
-            issues.append(self.issue(row, "lat", f"lat {shown(cells[0])} is not a number"))
+            issues.append(self.issue(row, "lat", msg("lat_not_number", cell=shown(cells[0]))))
         if lon is None and cells[1] is not None:
-            issues.append(self.issue(row, "lon", f"lon {shown(cells[1])} is not a number"))
+            issues.append(self.issue(row, "lon", msg("lon_not_number", cell=shown(cells[1]))))
         placed = False  # a position inside Peru's box
         if lat is not None and lon is not None:
             placed = _in_peru(lat, lon)
             if not placed:
-                issues.append(self.issue(row, "lat", f"position {lat}, {lon} is outside Peru "
-                                         "(lat and lon swapped?)"))
+                issues.append(self.issue(row, "lat", msg("outside_peru", lat=lat, lon=lon)))
         code = self._district(row, ubigeo, issues)
         if issues:
             return None, None, None
         if not placed and code is None:
-            issues.append(self.issue(row, "ubigeo", "no position: give lat and lon, or the "
-                                     "district ubigeo"))
+            issues.append(self.issue(row, "ubigeo", msg("no_position")))
             return None, None, None
         if code is None:
             return self._district_of(row, lat, lon, issues), lat, lon
         shape = self.districts.get(code)
         if not placed:
             if shape is None:
-                issues.append(self.issue(row, "ubigeo", f"district {code} has no shape in "
-                                         f"{geodata.EDITION}; give lat and lon"))
+                issues.append(self.issue(row, "ubigeo", msg("no_shape", code=code,
+                                                            edition=geodata.EDITION)))
                 return None, None, None
             centre = shape.representative_point()
-            self.warnings.append(self.issue(row, "ubigeo",
-                                            "no lat/lon: placed inside its district"))
+            self.warnings.append(self.issue(row, "ubigeo", msg("placed_in_district")))
             return code, round(centre.y, 5), round(centre.x, 5)
         if shape is not None and not shapely.contains_xy(self._near(code, shape), lon, lat):
-            self.warnings.append(self.issue(row, "lat", f"position {lat}, {lon} lies outside "
-                                            f"district {code}; the ubigeo is kept"))
+            self.warnings.append(self.issue(row, "lat", msg("outside_district", lat=lat,
+                                                            lon=lon, code=code)))
         return code, lat, lon
 
     def _near(self, code: str, shape) -> object:
@@ -261,8 +260,7 @@ class _LocalityChecker(RowChecker):
         if place.error:
             issues.append(self.issue(row, "ubigeo", place.error[1]))
         elif len(place.ubigeo) != 6:
-            issues.append(self.issue(row, "ubigeo", f"ubigeo {place.ubigeo} is not a district "
-                                     "(6 digits)"))
+            issues.append(self.issue(row, "ubigeo", msg("not_a_district", code=place.ubigeo)))
         else:
             return place.ubigeo
         return None
@@ -273,15 +271,15 @@ class _LocalityChecker(RowChecker):
         if code is _NOT_LOOKED_UP:
             code = self.finder.containing(np.array([lon]), np.array([lat]))[0]
         if code is None:
-            issues.append(self.issue(row, "lat", f"position {lat}, {lon} is in no district "
-                                     f"of {geodata.EDITION}"))
+            issues.append(self.issue(row, "lat", msg("in_no_district", lat=lat, lon=lon,
+                                                     edition=geodata.EDITION)))
         return code
 
     def _read_year(self, raw: object) -> int | str:
         text = str(int(raw)) if isinstance(raw, float) and raw.is_integer() else str(raw).strip()
         if ascii_digits(text) and MIN_YEAR <= int(text) <= self.max_year:
             return int(text)
-        return f"year {shown(raw)} is not a year in {MIN_YEAR}–{self.max_year}"
+        return msg("year_not_year", cell=shown(raw), first=MIN_YEAR, last=self.max_year)
 
     def _kind(self, row: int, raw: object, issues: list[RowIssue]) -> str:
         if raw is None:
@@ -308,6 +306,5 @@ def _read_kind(raw: object) -> tuple[str, str | None]:
     """(connection type, None), or ("", why the text is none)."""
     kind = CONNECTION_KEYS.get(normalize_key(raw), "")
     if not kind:
-        return "", (f"unknown connection type {shown(str(raw))}; use móvil/mobile, "
-                    "fijo/fixed or fijo y móvil/fixed and mobile")
+        return "", msg("connection_unknown", text=shown(str(raw)))
     return kind, None

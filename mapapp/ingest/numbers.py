@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from mapapp.model.messages import msg
+
 _STRIP = re.compile(r"^(?:US\$|S/\.?|\$|€)?\s*|\s*%$")
 _SPACES = re.compile(r"[\s\u00a0\u202f']")
 # A group separator, used as such: 1.234.567 or 1,234,567.
@@ -117,24 +119,25 @@ def plain_number(cell: object, convention: DecimalConvention) -> tuple[float, bo
 
 
 def range_problem(value: float) -> str | None:
-    """Why a parsed value cannot be kept for any indicator, or None when it can."""
+    """Why a parsed value cannot be kept for any indicator (a message that follows
+    "value …", see ``messages``), or None when it can."""
     if math.isnan(value):
-        return "is not a number"
+        return msg("is_not_number")
     if abs(value) > MAX_MAGNITUDE:
-        return (f"is out of range: beyond ±{MAX_MAGNITUDE:,.0f}, more than any "
-                "indicator can hold")
+        return msg("out_of_range", limit=int(MAX_MAGNITUDE))
     return None
 
 
 def shown(raw: object) -> str:
-    """A cell as a reason quotes it: its repr, cut to ECHO_CHARS with "…" and its size."""
+    """A cell as a reason quotes it: its repr, cut to ECHO_CHARS with "…" and its size
+    (then a message, its size in the reader's words: ``messages.render``)."""
     try:
         text = raw if isinstance(raw, str) else repr(raw)
     except ValueError:  # an int beyond Python's limit on digits to print
-        return "a number too long to print"
+        return msg("too_long_to_print")
     cut = text if len(text) <= ECHO_CHARS else text[:ECHO_CHARS - 1] + "…"
     quoted = repr(cut) if isinstance(raw, str) else cut
-    return quoted if cut == text else f"{quoted} ({len(text):,} characters)"
+    return quoted if cut == text else msg("cut_cell", text=quoted, length=len(text))
 
 
 def other_reading(raw: object, convention: DecimalConvention) -> float | None:

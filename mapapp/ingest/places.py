@@ -13,6 +13,7 @@ import pandas as pd
 
 from mapapp.boundaries import geodata
 from mapapp.boundaries.geodata import CODE_LENGTH, EDITION, LEVEL_OF_LENGTH
+from mapapp.model.messages import msg
 from mapapp.model.names import ascii_digits, normalize_key
 
 # Leading words people put before a name: "Región San Martín", "Provincia de Lamas".
@@ -28,7 +29,7 @@ DEPARTMENT_ALIASES = {
 @dataclass
 class Resolution:
     ubigeo: str | None = None
-    error: tuple[str, str] | None = None  # (column, message)
+    error: tuple[str, str] | None = None  # (column, message code: messages.msg)
     warnings: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -93,17 +94,17 @@ class PlaceMatcher:
     def _by_code(self, code: str, names: tuple[str, str, str]) -> Resolution:
         result = Resolution()
         if not ascii_digits(code) or len(code) > 6:
-            result.error = ("ubigeo", f"ubigeo {code!r} is not a code of 2, 4 or 6 digits")
+            result.error = ("ubigeo", msg("ubigeo_bad", code=repr(code)))
             return result
         if len(code) in (1, 3, 5):
             restored = code.zfill(len(code) + 1)
-            result.warnings.append(("ubigeo", f"ubigeo {code} read as {restored}: its leading "
-                                    "zero was lost, probably in a spreadsheet"))
+            result.warnings.append(("ubigeo", msg("ubigeo_restored", code=code,
+                                                  restored=restored)))
             code = restored
         if code not in self.by_code:
             level = LEVEL_OF_LENGTH[len(code)]
-            result.error = ("ubigeo", f"ubigeo {code} is not a {level} in boundary edition "
-                            f"{EDITION} (places created after 2007 are not in it)")
+            result.error = ("ubigeo", msg("ubigeo_not_in_edition", code=code, level=level,
+                                          edition=EDITION))
             return result
         result.ubigeo = code
         result.warnings.extend(self._name_mismatches(code, names))
@@ -117,8 +118,8 @@ class PlaceMatcher:
                 continue
             actual = self.by_code[code[:length]]["name"]
             if not self._same(column, given, code[:length]):
-                found.append((column, f"{column} {given!r} does not match ubigeo "
-                              f"{code[:length]} ({actual}); the ubigeo is used"))
+                found.append((column, msg("name_mismatch", column=column, given=repr(given),
+                                          code=code[:length], actual=actual)))
         return found
 
     def _same(self, level: str, given: str, code: str) -> bool:
@@ -128,8 +129,7 @@ class PlaceMatcher:
                   suggest: Allowance | None = None) -> Resolution:
         given = {"department": department, "province": province, "district": district}
         if not any(given.values()):
-            return Resolution(error=("ubigeo", "no place: give a ubigeo or the names of "
-                                     "department, province and/or district"))
+            return Resolution(error=("ubigeo", msg("no_place")))
         level = "district" if district else "province" if province else "department"
         candidates = self.by_key.get((level, normalize_key(given[level])), [])
         for parent, length in (("department", 2), ("province", 4)):
@@ -140,28 +140,32 @@ class PlaceMatcher:
             return Resolution(ubigeo=candidates[0])
         where = self._where(given, level)
         if not candidates:
-            return Resolution(error=(level, f"unknown {level} {given[level]!r}{where}"
-                                     f"{self._suggest(level, given[level], suggest)}"))
+            return Resolution(error=(level, msg(
+                "place_unknown", level=level, name=repr(given[level]), where=where,
+                suggest=self._suggest(level, given[level], suggest))))
         listed = ", ".join(f"{c} ({self._path(c)})" for c in sorted(candidates)[:6])
         more = "…" if len(candidates) > 6 else ""
-        return Resolution(error=(level, f"ambiguous {level} {given[level]!r}{where}: "
-                                 f"{len(candidates)} places have this name ({listed}{more}); "
-                                 "add its province and department, or the ubigeo"))
+        return Resolution(error=(level, msg(
+            "place_ambiguous", level=level, name=repr(given[level]), where=where,
+            count=len(candidates), listed=listed + more)))
 
-    def _where(self, given: dict[str, str], level: str) -> str:
-        parents = [f"{p} {given[p]!r}" for p in ("province", "department")
+    def _where(self, given: dict[str, str], level: str) -> str | None:
+        """Where a name was looked for (a message), or None."""
+        parents = [msg("place_parent", level=p, name=repr(given[p]))
+                   for p in ("province", "department")
                    if given[p] and p != level and CODE_LENGTH[p] < CODE_LENGTH[level]]
-        return f" in {', '.join(parents)}" if parents else ""
+        return msg("place_where", parents=parents) if parents else None
 
     def _path(self, code: str) -> str:
         return ", ".join(self.by_code[code[:n]]["name"] for n in (2, 4, 6) if n <= len(code))
 
-    def _suggest(self, level: str, name: str, allowance: Allowance | None) -> str:
+    def _suggest(self, level: str, name: str, allowance: Allowance | None) -> str | None:
+        """A "did you mean" (a message), or None."""
         if allowance is not None and not allowance.take():
-            return ""
+            return None
         keys = [k for (lvl, k) in self.by_key if lvl == level]
         close = difflib.get_close_matches(normalize_key(name), keys, n=3, cutoff=0.8)
-        return f"; did you mean {' or '.join(repr(c.title()) for c in close)}?" if close else ""
+        return msg("did_you_mean", names=[repr(c.title()) for c in close]) if close else None
 
 
 @lru_cache(maxsize=1)

@@ -20,6 +20,7 @@ from mapapp.ingest import limits
 from mapapp.ingest.csv_text import _read_text
 from mapapp.ingest.table import HeaderTest, RawTable, UnreadableFileError
 from mapapp.ingest.xlsx import _read_xlsx
+from mapapp.model.messages import msg
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old .xls, or an encrypted .xlsx
 ZIP_MAGIC = b"PK\x03\x04"
@@ -29,20 +30,18 @@ def read_table(source: Path | bytes, filename: str, is_header: HeaderTest) -> Ra
     """Read CSV/TSV/XLSX bytes; ``is_header`` tells a header row from a title line."""
     size = source.stat().st_size if isinstance(source, Path) else len(source)
     if size > limits.MAX_BYTES:
-        raise UnreadableFileError(
-            f"{filename}: {_megabytes(size)} MB ({size:,} bytes) is more than the "
-            f"{_megabytes(limits.MAX_BYTES)} MB limit; split the file (by year or department)")
+        raise UnreadableFileError(msg("file_too_large", file=filename, mb=_megabytes(size),
+                                      size=size, limit=_megabytes(limits.MAX_BYTES)))
     data = source.read_bytes() if isinstance(source, Path) else source
     if not data.strip():
-        raise UnreadableFileError(f"{filename}: the file is empty")
+        raise UnreadableFileError(msg("file_empty", file=filename))
     if data.startswith(OLE_MAGIC):
-        raise UnreadableFileError(
-            f"{filename}: this is an old Excel .xls file or a password-protected workbook; "
-            "save it as .xlsx (without a password) or as CSV")
+        raise UnreadableFileError(msg("old_xls", file=filename))
     if data.startswith(ZIP_MAGIC) or filename.lower().endswith((".xlsx", ".xlsm")):
         return _read_xlsx(data, filename, is_header)
     return _read_text(data, filename, is_header)
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:,.2f}".rstrip("0").rstrip(".")
+def _megabytes(size: int) -> float:
+    """Megabytes (10⁶ bytes) to two decimals, shown without trailing zeros."""
+    return round(size / 1_000_000, 2)

@@ -32,6 +32,8 @@ from mapapp.ingest.reader import read_table
 from mapapp.ingest.rows import RowIssue, RowReport
 from mapapp.ingest.table import RawTable, UnreadableFileError
 from mapapp.model import catalog
+from mapapp.model.catalog import Lang
+from mapapp.model.messages import msg
 from mapapp.model.names import ascii_digits, normalize_key
 
 TIDY_COLUMNS = ["row", "ubigeo", "level", "year", "value_chain", "indicator", "value"]
@@ -85,13 +87,14 @@ class ValidationReport(RowReport):
     totals: dict[str, dict[str, float]] = field(default_factory=dict)
     info: dict[str, str] = field(default_factory=dict)
 
-    def to_json_dict(self) -> dict:
-        """The shape of ``python -m mapapp validate --json`` (DESIGN's CLI contract)."""
+    def to_json_dict(self, lang: Lang = "en") -> dict:
+        """The shape of ``python -m mapapp validate --json`` (DESIGN's CLI contract), its
+        messages in ``lang``."""
         return {
             "rows_total": self.rows_total,
             "rows_valid": self.rows_valid,
             "rows_rejected": self.rows_rejected,
-            "errors": [e.as_dict() for e in self.errors],
+            "errors": [e.as_dict(lang) for e in self.errors],
             "totals": {k: {n: _plain_number(v) for n, v in t.items()}
                        for k, t in self.totals.items()},
         }
@@ -131,16 +134,16 @@ def check_schema(schema: Schema, filename: str) -> None:
     """Raise UnreadableFileError naming the columns a results table lacks."""
     missing = []
     if not ({"ubigeo", "department", "province", "district"} & schema.columns.keys()):
-        missing.append("a place (ubigeo, or Departamento/Provincia/Distrito)")
+        missing.append(msg("missing_place"))
     if "year" not in schema.columns:
-        missing.append("year (Año)")
+        missing.append(msg("missing_column", column="year", header="Año"))
     if not schema.wide:
-        missing += [f"{c} ({COLUMN_ALIASES[c][0].capitalize()})"
+        missing += [msg("missing_column", column=c, header=COLUMN_ALIASES[c][0].capitalize())
                     for c in ("indicator", "value") if c not in schema.columns]
     if missing:
-        raise UnreadableFileError(
-            f"{filename}: not a results table; missing column(s): {'; '.join(missing)}. "
-            f"Columns found: {', '.join(h for h in schema.header if h) or 'none'}")
+        found = ", ".join(h for h in schema.header if h)
+        raise UnreadableFileError(msg("not_results", file=filename, missing=missing,
+                                      found=found or msg("none_found")))
 
 
 def read_results(source: Path | bytes, filename: str,
@@ -224,6 +227,7 @@ class _Records:
         return pd.DataFrame(columns, columns=TIDY_COLUMNS, copy=False)  # no second copy
 
 
+_NO_VALUE, _VALUE_EMPTY = msg("no_value"), msg("value_empty")  # made once, used per row
 _PICKED = ("ubigeo", "department", "province", "district", "year", "value_chain", "indicator",
            "value")  # the cells validate reads, in its order
 
@@ -283,7 +287,7 @@ class _ResultsChecker(RowChecker):
     numbers as read (for the totals) and the rejected rows."""
 
     # A row whose values are all unsaved formulas says so, not "no value".
-    REPLACED_BY_FORMULA = ("no value: ",)
+    REPLACED_BY_FORMULA = ("no_value",)
 
     def __init__(self, schema: Schema, matcher: PlaceMatcher, convention: DecimalConvention,
                  filename: str = "table", formulas: bool = False) -> None:
@@ -315,8 +319,7 @@ class _ResultsChecker(RowChecker):
             if record:
                 records.append(record)
         if not records and not issues:
-            issues.append(RowIssue(row, self.names["value"],
-                                   "no value: every indicator cell is empty"))
+            issues.append(RowIssue(row, self.names["value"], _NO_VALUE))
         if self.formula_columns:
             self._explain_formulas(row, cells, issues)
         if issues:
@@ -325,9 +328,8 @@ class _ResultsChecker(RowChecker):
         for chain, indicator, value in records:
             self.valid.add(row, place.ubigeo, year, chain, indicator, value)
         if len(self.valid) > limits.MAX_VALUES:
-            raise UnreadableFileError(
-                f"{self.filename}: more than {limits.MAX_VALUES:,} values, the limit (row {row:,} "
-                "goes past it); split the file (by year or department)")
+            raise UnreadableFileError(msg("too_many_values", file=self.filename,
+                                          limit=limits.MAX_VALUES, row=row))
 
     def _wide_values(self, cells: list[object]):
         """(column header, indicator id, value cell) for each value of a wide row."""
@@ -339,15 +341,15 @@ class _ResultsChecker(RowChecker):
     def _read_year(self, raw: object) -> int | str:
         """The year of a cell, or why it is none (a results row needs one)."""
         if raw is None:
-            return "year is empty"
+            return msg("year_empty")
         text = str(raw).strip().removesuffix(".0")
         if isinstance(raw, float) and raw.is_integer():
             text = str(int(raw))
         if not ascii_digits(text):
-            return f"year {shown(raw)} is not a whole year like 2021"
+            return msg("year_not_whole", cell=shown(raw))
         year = int(text)
         if not MIN_YEAR <= year <= self.max_year:
-            return f"year {year} is outside {MIN_YEAR}–{self.max_year}"
+            return msg("year_outside", year=year, first=MIN_YEAR, last=self.max_year)
         return year
 
     def _record(self, row: int, column: str, indicator_text: object, chain_text: object,
@@ -363,29 +365,30 @@ class _ResultsChecker(RowChecker):
             self.numbers.add(row, key, value)
         chain = self._chain(row, indicator_id, chain_text, issues)
         if value_cell is None:
-            issues.append(RowIssue(row, column, "value is empty"))
+            issues.append(RowIssue(row, column, _VALUE_EMPTY))
             return None
         if value is None:
-            mark = "a comma" if self.convention.decimal == "," else "a point"
-            issues.append(RowIssue(row, column, f"value {shown(value_cell)} is not a number "
-                                   f"(this file writes decimals with {mark})"))
+            mark = "comma" if self.convention.decimal == "," else "point"
+            issues.append(RowIssue(row, column, msg("value_not_number", cell=shown(value_cell),
+                                                    mark=mark)))
             return None
         if out_of_range:
-            issues.append(RowIssue(row, column, f"value {shown(value_cell)} {out_of_range}"))
+            issues.append(RowIssue(row, column, msg("value_problem", cell=shown(value_cell),
+                                                    problem=out_of_range)))
             return None
         if ambiguous:
             self.warnings.append(RowIssue(row, column, _ambiguous_message(value_cell, value,
                                                                           self.convention)))
         if value < 0:
-            issues.append(RowIssue(row, column, f"value {_fmt(value)} is negative"))
+            issues.append(RowIssue(row, column, msg("value_negative", value=value)))
         if indicator_id:
             ind = catalog.INDICATORS[indicator_id]
             if ind.max_value is not None and value > ind.max_value:
-                issues.append(RowIssue(row, column, f"value {_fmt(value)} is above "
-                                       f"{_fmt(ind.max_value)} %, impossible for a share"))
+                issues.append(RowIssue(row, column, msg("value_above_share", value=value,
+                                                        most=ind.max_value)))
             elif ind.warn_above is not None and value > ind.warn_above:
-                self.warnings.append(RowIssue(row, column, f"value {_fmt(value)} % is above "
-                                              f"{_fmt(ind.warn_above)} %: please check it"))
+                self.warnings.append(RowIssue(row, column, msg("value_check", value=value,
+                                                               most=ind.warn_above)))
         if not indicator_id:
             return None
         return chain, indicator_id, value
@@ -402,11 +405,11 @@ class _ResultsChecker(RowChecker):
     def _read_indicator(text: object) -> tuple[str | None, str | None]:
         """(indicator id, None), or (None, why there is none)."""
         if text is None:
-            return None, "indicator is empty"
+            return None, msg("indicator_empty")
         found = INDICATOR_KEYS.get(normalize_key(text))
         if not found:
-            return None, (f"unknown indicator {shown(str(text))}; use one of "
-                          f"{', '.join(catalog.INDICATORS)}")
+            return None, msg("indicator_unknown", text=shown(str(text)),
+                             ids=", ".join(catalog.INDICATORS))
         return found, None
 
     def _chain(self, row: int, indicator_id: str | None, text: object,
@@ -423,11 +426,10 @@ class _ResultsChecker(RowChecker):
         """(value chain id or "", None or what is wrong with it)."""
         chain = VALUE_CHAIN_KEYS.get(normalize_key(text))
         if not chain:
-            return "", (f"unknown value chain {shown(str(text))}; use one "
-                        f"of {', '.join(catalog.VALUE_CHAINS)} or leave it empty")
+            return "", msg("chain_unknown", text=shown(str(text)),
+                           ids=", ".join(catalog.VALUE_CHAINS))
         if indicator_id and not catalog.INDICATORS[indicator_id].by_value_chain:
-            return chain, (f"indicator {indicator_id} is not split by "
-                           f"value chain; leave the value chain empty")
+            return chain, msg("chain_not_split", indicator=indicator_id)
         return chain, None
 
     def reject_duplicate_percentages(self, table_rows=()) -> None:
@@ -445,12 +447,10 @@ class _ResultsChecker(RowChecker):
             ind = catalog.INDICATORS[texts[self.valid.indicator[index]]]
             if ind.aggregation == "sum":
                 self.warnings.append(RowIssue(row, self.schema.header_of("value"),
-                                              f"same place, year, value chain and indicator "
-                                              f"as row {first}: the values are added"))
+                                              msg("duplicate_added", row=first)))
             elif row not in later:  # a wide row may repeat two percentages
                 self.errors.append(RowIssue(row, self.schema.header_of("value"),
-                                            f"duplicate of row {first}: a percentage cannot "
-                                            "be added; keep one row per place and year"))
+                                            msg("duplicate_share", row=first)))
                 later[row] = None
         if later:
             self._reread(set(later), table_rows)
@@ -474,11 +474,11 @@ class _ResultsChecker(RowChecker):
         self.errors.sort_by_row()
         self.warnings.sort_by_row()
         if raw.blank_rows:
-            self.warnings.insert(0, RowIssue(None, "", f"{len(raw.blank_rows)} empty row(s) "
-                                             f"skipped: {_row_numbers(raw.blank_rows)}"))
+            self.warnings.insert(0, RowIssue(None, "", msg(
+                "blank_rows", count=len(raw.blank_rows), rows=_row_numbers(raw.blank_rows))))
         if self.schema.ignored:
-            self.warnings.insert(0, RowIssue(None, "", "column(s) not used: "
-                                             + ", ".join(self.schema.ignored)))
+            self.warnings.insert(0, RowIssue(None, "", msg(
+                "columns_unused", columns=", ".join(self.schema.ignored))))
         info = self.info(raw, layout=self.schema.layout)
         return ValidationReport(
             valid=valid, rejected=self.rejected_frame(), errors=self.errors,
@@ -510,12 +510,7 @@ def _row_numbers(numbers, most: int = 20) -> str:
     return ", ".join(shown) + (", …" if len(runs) > most else "")
 
 
-def _fmt(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
 def _ambiguous_message(cell: object, value: float, convention: DecimalConvention) -> str:
     mark = "comma" if convention.decimal == "," else "point"
-    return (f"value {cell!r} is ambiguous: read as {_fmt(value)} (decimal {mark}); it could "
-            f"also mean {_fmt(other_reading(cell, convention))}. Nothing else in the file "
-            "shows its decimal mark: check it, or write it without a thousands separator")
+    return msg("value_ambiguous", cell=repr(cell), value=value, mark=mark,
+               other=other_reading(cell, convention))

@@ -23,8 +23,9 @@ import pandas as pd
 import pyarrow as pa
 
 from mapapp.ingest.table import SharedTexts
-from mapapp.model.catalog import LANGS
+from mapapp.model.catalog import LANGS, Lang
 from mapapp.model.i18n import t
+from mapapp.model.messages import join_reasons, reasons_code, render, render_reasons
 
 ROW, REASONS = "row", "reasons"
 # The page renames ROW and REASONS to these labels, so no user column may take them either.
@@ -38,10 +39,21 @@ _MOST_MESSAGES = 20_000  # distinct messages looked up to be shared (a file repe
 class RowIssue:
     row: int | None  # 1-based data row, header excluded; None for the whole file
     column: str
-    message: str
+    code: str  # a message code (messages.msg), put into words when shown
 
-    def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "message": self.message}
+    @property
+    def message(self) -> str:
+        """The message in English (logs, tests); ``text(lang)`` in a language."""
+        return render(self.code, "en")
+
+    def text(self, lang: Lang = "en") -> str:
+        return render(self.code, lang)
+
+    def as_dict(self, lang: Lang = "en") -> dict:
+        return {"row": self.row, "column": self.column, "message": render(self.code, lang)}
+
+    def __repr__(self) -> str:
+        return f"RowIssue(row={self.row!r}, column={self.column!r}, message={self.message!r})"
 
 
 @dataclass
@@ -58,6 +70,23 @@ class RowReport:
     @property
     def rows_rejected(self) -> int:
         return len(self.rejected)
+
+    def rejected_table(self, lang: Lang = "en", head: int | None = None) -> pd.DataFrame:
+        """The rejected rows as shown and downloaded: ROW and REASONS named in ``lang``
+        (``t("row")``, ``t("reasons")``: no user column takes them), the reasons in
+        ``lang``; only the first ``head`` rows when given (the rest are not rendered)."""
+        table = self.rejected if head is None else self.rejected.head(head)
+        table = table.rename(columns={ROW: t(ROW, lang), REASONS: t(REASONS, lang)})
+        if t(REASONS, lang) in table.columns:
+            table[t(REASONS, lang)] = rendered_reasons(table[t(REASONS, lang)], lang)
+        return table
+
+    def warnings_table(self, lang: Lang = "en", head: int | None = None) -> pd.DataFrame:
+        """The warnings as rows (row, column, message), named and worded in ``lang``."""
+        issues = self.warnings if head is None else self.warnings[:head]
+        return pd.DataFrame([issue.as_dict(lang) for issue in issues],
+                            columns=["row", "column", "message"]).rename(
+            columns={name: t(name, lang) for name in ("row", "column", "message")})
 
     @property
     def rows_valid(self) -> int:
@@ -121,11 +150,11 @@ class Issues(Sequence[RowIssue]):
         self._messages.append(self._texts.code(message))
 
     def append(self, issue: RowIssue) -> None:
-        self.add(issue.row, issue.column, issue.message)
+        self.add(issue.row, issue.column, issue.code)
 
     def extend(self, issues: Iterable[RowIssue]) -> None:
         for issue in issues:
-            self.add(issue.row, issue.column, issue.message)
+            self.add(issue.row, issue.column, issue.code)
 
     def __iadd__(self, issues: Iterable[RowIssue]) -> Issues:
         self.extend(issues)
@@ -148,7 +177,7 @@ class Issues(Sequence[RowIssue]):
             setattr(self, name, array(part.typecode, ordered[order].tobytes()))
 
     def triples(self) -> Iterator[tuple[int | None, str, str]]:
-        """(row, column, message) of each issue, without making RowIssue objects."""
+        """(row, column, message code) of each issue, without making RowIssue objects."""
         rows = (None if row == _NO_ROW else row for row in self._rows)
         return zip(rows, map(self._names.__getitem__, self._columns),
                    map(self._texts.__getitem__, self._messages), strict=True)
@@ -312,17 +341,33 @@ def rejected_table(header: Sequence[str],
     return pd.DataFrame(data, columns=[ROW, *names, REASONS], copy=False)
 
 
+def rendered_reasons(codes: pd.Series, lang: Lang) -> pd.Series:
+    """A REASONS column (reason codes) in ``lang``: each distinct code rendered once
+    while they repeat (a bounded number of them)."""
+    known: dict[str, str] = {}
+    out = []
+    for code in codes.tolist():
+        text = known.get(code)
+        if text is None:
+            text = render_reasons(code, lang)
+            if len(known) < _MOST_LINES:
+                known[code] = text
+        out.append(text)
+    return pd.Series(out, index=codes.index, dtype=codes.dtype if len(out) else object)
+
+
 _REASONS_CHUNK = 65_536
 _MOST_LINES = 10_000  # "column: message" lines kept to be shared, while they repeat
 _NO_GROUP = (math.inf, ())  # after the last row's issues
 
 
 def _reasons(rows: np.ndarray, errors: Iterable[RowIssue]) -> pd.Series:
-    """The reasons of each of ``rows`` (ascending): its errors' "column: message",
-    in their order, joined by "; ". Reasons repeat in most files (a wrong column gives
-    a few reasons, each kept once, 8 bytes a row); where they do not (each quotes its
-    own cell), they are kept as Arrow text, as the cells are."""
-    lines: dict[tuple[str, str], str] = {}  # (column, message) → its line, kept once
+    """The reasons of each of ``rows`` (ascending): its errors' column and message, in
+    their order, as one code (``messages.reasons_code``; ``render_reasons`` puts it into
+    "column: message; …" in a language). Reasons repeat in most files (a wrong column
+    gives a few reasons, each kept once, 8 bytes a row); where they do not (each quotes
+    its own cell), they are kept as Arrow text, as the cells are."""
+    lines: dict[tuple[str, str], str] = {}  # (column, message) → its code, kept once
     joined = SharedTexts(longest=_MESSAGE_CHARS)
     groups = ((row, group) for row, group in groupby(_by_row(errors), key=itemgetter(0))
               if row is not None)  # issues of the whole file are no row's
@@ -340,11 +385,11 @@ def _reasons(rows: np.ndarray, errors: Iterable[RowIssue]) -> pd.Series:
             for _, column, message in group:
                 line = lines.get((column, message))
                 if line is None:
-                    line, made = f"{column}: {message}", made + 1
+                    line, made = reasons_code(((column, message),)), made + 1
                     if not distinct and len(lines) < _MOST_LINES:
                         lines[column, message] = line
                 parts.append(line)
-            reason = parts[0] if len(parts) == 1 else joined.text("; ".join(parts))
+            reason = parts[0] if len(parts) == 1 else joined.text(join_reasons(parts))
             group = ()  # read
         chunk.append(reason)
         if len(chunk) == _REASONS_CHUNK:
@@ -363,7 +408,7 @@ def _by_row(errors: Iterable[RowIssue]) -> Iterable[tuple[int | None, str, str]]
     if isinstance(errors, Issues):
         errors.sort_by_row()
         return errors.triples()
-    triples = [(e.row, e.column, e.message) for e in errors]
+    triples = [(e.row, e.column, e.code) for e in errors]
     return sorted(triples, key=lambda triple: triple[0] or 0)
 
 

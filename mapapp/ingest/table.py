@@ -11,12 +11,28 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from mapapp.ingest import limits
+from mapapp.model.catalog import Lang
+from mapapp.model.messages import msg, render
 
 HEADER_SEARCH_ROWS = 10  # title lines above the header that we skip
 
 
 class UnreadableFileError(ValueError):
-    """The file is not a table we can read; the message says what to do."""
+    """The file is not a table we can read; the message says what to do.
+
+    Raised with a message code (``messages.msg``): ``str(exc)`` is its English text (for
+    logs), ``exc.text(lang)`` its text in a language, ``exc.message`` the code itself,
+    kept by whoever shows it later (``datasets.Upload.error``). A plain text works too."""
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    def text(self, lang: Lang = "en") -> str:
+        return render(self.message, lang)
+
+    def __str__(self) -> str:
+        return self.text("en")
 
 
 class UnsavedFormula(str):
@@ -29,8 +45,7 @@ class UnsavedFormula(str):
         return UnsavedFormula, ()
 
 
-UNSAVED_FORMULA_REASON = ("formula without a saved value: open the file in Excel and save "
-                          "it, or paste values")
+UNSAVED_FORMULA_REASON = msg("formula_unsaved")
 
 
 class SharedTexts:
@@ -167,9 +182,8 @@ def _layout(records: Records, filename: str, is_header: HeaderTest,
         if cells is None:
             break
         if number > limits.MAX_ROWS:
-            raise UnreadableFileError(
-                f"{filename}: more than {limits.MAX_ROWS:,} rows, the limit (row {number:,} holds "
-                "data); split the file (by year or department)")
+            raise UnreadableFileError(msg("too_many_rows", file=filename,
+                                          limit=limits.MAX_ROWS, row=number))
         layout.count += 1
         layout.last = previous = number
         if keep is not None:
@@ -192,6 +206,6 @@ def _cell_text(cell: object) -> str:
 
 
 def _too_wide(filename: str, where: str, column: int) -> UnreadableFileError:
-    return UnreadableFileError(
-        f"{filename}: {where} has a value in column {column:,}, beyond the {limits.MAX_COLUMNS:,} "
-        "columns allowed; delete what lies right of the table, or save the table alone")
+    """``where``: a message (``where_line``, ``where_sheet_row``)."""
+    return UnreadableFileError(msg("too_wide", file=filename, where=where, column=column,
+                                   limit=limits.MAX_COLUMNS))

@@ -27,6 +27,7 @@ from mapapp.ingest.table import (
     _layout,
     _too_wide,
 )
+from mapapp.model.messages import msg
 
 EXCEL_MAX_ROWS, EXCEL_MAX_COLUMNS = 1_048_576, 16_384
 _CHUNK = 1 << 16  # bytes decoded or parsed at a time
@@ -51,9 +52,7 @@ def _read_xlsx(data: bytes, filename: str, is_header: HeaderTest) -> RawTable:
         layout.info.update(sheet=title, format="xlsx")
         return RawTable(layout.header, TableRows(store.rows, layout.count), layout.blank,
                         layout.info, unsaved_formulas=sheet.unsaved)
-    raise UnreadableFileError(
-        f"{filename}: no sheet has a header row. Expected columns such as ubigeo or "
-        "Departamento/Provincia/Distrito, Año, Indicador and Valor")
+    raise UnreadableFileError(msg("no_sheet_header", file=filename))
 
 
 def _check_zip(data: bytes, filename: str) -> zipfile.ZipFile:
@@ -62,13 +61,12 @@ def _check_zip(data: bytes, filename: str) -> zipfile.ZipFile:
         archive = zipfile.ZipFile(io.BytesIO(data))
         inflated = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise UnreadableFileError(f"{filename}: not a readable .xlsx workbook ({exc}); "
-                                  "save it again from Excel, or as CSV") from exc
+        raise UnreadableFileError(msg("xlsx_unreadable", file=filename,
+                                      error=str(exc))) from exc
     if inflated > limits.MAX_UNZIPPED_BYTES:
-        raise UnreadableFileError(
-            f"{filename}: the workbook would unpack to {inflated / 1024 / 1024:,.0f} MB, more "
-            f"than the {limits.MAX_UNZIPPED_BYTES // 1024 // 1024:,} MB allowed; it is damaged or "
-            "hostile. Save the data as CSV")
+        raise UnreadableFileError(msg("zip_bomb", file=filename,
+                                      mb=round(inflated / 1024 / 1024),
+                                      limit=limits.MAX_UNZIPPED_BYTES // 1024 // 1024))
     return archive
 
 
@@ -80,10 +78,9 @@ class _PartSizeCheckedZip(zipfile.ZipFile):
     def read(self, name, pwd=None):
         size = self.getinfo(name).file_size
         if size > limits.MAX_PART_BYTES:
-            raise UnreadableFileError(
-                f"{self.filename_for_messages}: the workbook part {name} unpacks to "
-                f"{size:,} bytes, more than the {limits.MAX_PART_BYTES:,} allowed; save the data "
-                "as CSV")
+            raise UnreadableFileError(msg("part_too_big", file=self.filename_for_messages,
+                                          part=str(name), size=size,
+                                          limit=limits.MAX_PART_BYTES))
         return super().read(name, pwd)
 
 
@@ -119,10 +116,11 @@ class _Workbook:
         except UnreadableFileError:
             raise
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise UnreadableFileError(
-                f"{filename}: not a readable .xlsx workbook ({exc})") from exc
+            raise UnreadableFileError(msg("xlsx_not_readable", file=filename,
+                                          error=str(exc))) from exc
         except Exception as exc:  # openpyxl and expat raise many types on damaged files
-            raise UnreadableFileError(f"{filename}: damaged .xlsx workbook ({exc})") from exc
+            raise UnreadableFileError(msg("xlsx_damaged", file=filename,
+                                          error=str(exc))) from exc
 
     def _part(self, name: str):
         return self.archive.open(name) if name in self.archive.NameToInfo else None
@@ -137,9 +135,8 @@ class _Workbook:
         except UnreadableFileError:
             raise
         except Exception as exc:  # expat, a bad number or index in a damaged sheet
-            raise UnreadableFileError(
-                f"{self.filename}: damaged .xlsx workbook (sheet {sheet.title!r}: {exc})"
-            ) from exc
+            raise UnreadableFileError(msg("xlsx_damaged_sheet", file=self.filename,
+                                          sheet=repr(sheet.title), error=str(exc))) from exc
 
 
 class _Budget:
@@ -152,9 +149,8 @@ class _Budget:
     def spend(self, chunk: bytes) -> None:
         self.left -= chunk.count(b"<")
         if self.left < 0:
-            raise UnreadableFileError(
-                f"{self.filename}: the workbook's XML has more than {limits.MAX_XML_TAGS:,} tags, "
-                f"more than {limits.MAX_CELLS:,} cells need; save the table alone, or as CSV")
+            raise UnreadableFileError(msg("too_many_tags", file=self.filename,
+                                          limit=limits.MAX_XML_TAGS, cells=limits.MAX_CELLS))
 
 
 def _local(name: str) -> str:
@@ -209,9 +205,8 @@ def _read_styles(source, budget: _Budget) -> tuple[set[str], set[str]]:
         elif tag == "xf" and inside:
             formats.append(_int(attrs.get("numFmtId")))
             if len(formats) > limits.MAX_STYLES:
-                raise UnreadableFileError(
-                    f"{budget.filename}: more than {limits.MAX_STYLES:,} cell styles, more than "
-                    "Excel allows; the workbook is damaged. Save the data as CSV")
+                raise UnreadableFileError(msg("too_many_styles", file=budget.filename,
+                                              limit=limits.MAX_STYLES))
 
     def end(name):
         if _local(name) == "cellXfs":
@@ -288,24 +283,22 @@ class _SharedStrings:
         """The <si> just read, as one string, refused past the caps."""
         filename, length = self.budget.filename, self.length
         if length > limits.MAX_CELL_CHARS:
-            raise _too_long(filename, f"shared string {len(self.strings) + 1:,}", length)
+            raise _too_long(filename, msg("where_shared_string", number=len(self.strings) + 1),
+                            length)
         self.total += length
         if self.total > limits.MAX_SHARED_CHARS:
-            raise UnreadableFileError(
-                f"{filename}: the workbook's shared strings hold more than "
-                f"{limits.MAX_SHARED_CHARS:,} characters, the most allowed (as much text as "
-                "a CSV at the upload limit); save the data as CSV")
+            raise UnreadableFileError(msg("shared_chars", file=filename,
+                                          limit=limits.MAX_SHARED_CHARS))
         self.strings.append("".join(self.parts).replace("x005F_", ""))  # as openpyxl reads it
         if len(self.strings) > limits.MAX_SHARED_STRINGS:
-            raise UnreadableFileError(
-                f"{filename}: the workbook has more than {limits.MAX_SHARED_STRINGS:,} "
-                "distinct texts (shared strings), the most allowed; save the data as CSV")
+            raise UnreadableFileError(msg("shared_count", file=filename,
+                                          limit=limits.MAX_SHARED_STRINGS))
 
 
 def _too_long(filename: str, where: str, length: int) -> UnreadableFileError:
-    return UnreadableFileError(
-        f"{filename}: {where} has {length:,} characters, more than the {limits.MAX_CELL_CHARS:,} a "
-        "cell may hold; shorten it, or save the table alone")
+    """``where``: a message (``where_cell``, ``where_shared_string``)."""
+    return UnreadableFileError(msg("cell_too_long", file=filename, where=where, length=length,
+                                   limit=limits.MAX_CELL_CHARS))
 
 
 _COLUMNS: dict[str, int] = {}  # column letters → number, filled as met
@@ -365,10 +358,8 @@ class _SheetParser:
             self.text, self.length, self.formula = None, 0, False
             self.cells += 1
             if self.cells > limits.MAX_CELLS:
-                raise UnreadableFileError(
-                    f"{self.book.filename}: sheet {self.title!r} holds more than "
-                    f"{limits.MAX_CELLS:,} cells, the most allowed; save the table alone, "
-                    "or as CSV")
+                raise UnreadableFileError(msg("sheet_cells", file=self.book.filename,
+                                              sheet=repr(self.title), limit=limits.MAX_CELLS))
         elif tag == "v" or (tag == "t" and not self.phonetic):
             if self.text is None:
                 self.text = []
@@ -437,16 +428,15 @@ class _SheetParser:
             return
         rows, columns = last_row - first_row + 1, last_column - first_column + 1
         if rows * columns > limits.MAX_CELLS:
-            raise UnreadableFileError(
-                f"{self.book.filename}: sheet {self.title!r} claims {rows:,} × {columns:,} "
-                f"cells, more than the {limits.MAX_CELLS:,} allowed; copy the table into a new "
-                "workbook, or save it as CSV")
+            raise UnreadableFileError(msg("sheet_claims", file=self.book.filename,
+                                          sheet=repr(self.title), rows=rows, columns=columns,
+                                          limit=limits.MAX_CELLS))
 
     def value(self) -> object:
         text = self.text
         if self.length > limits.MAX_CELL_CHARS:
-            raise _too_long(self.book.filename, f"cell {self.reference()} of sheet "
-                            f"{self.title!r}", self.length)
+            raise _too_long(self.book.filename, msg("where_cell", cell=self.reference(),
+                                                    sheet=repr(self.title)), self.length)
         kind = self.kind
         if kind == "inlineStr":
             return None if text is None else self.intern("".join(text))
@@ -474,8 +464,8 @@ class _SheetParser:
     def beyond(self, value: object) -> None:
         """A cell right of limits.MAX_COLUMNS: refused if it holds anything."""
         if _cell_text(value) or isinstance(value, UnsavedFormula):
-            raise _too_wide(self.book.filename, f"row {self.number:,} of sheet "
-                            f"{self.title!r}", self.column)
+            raise _too_wide(self.book.filename, msg("where_sheet_row", row=self.number,
+                                                    sheet=repr(self.title)), self.column)
 
     def reference(self) -> str:
         from openpyxl.utils.cell import get_column_letter

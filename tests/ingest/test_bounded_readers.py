@@ -25,6 +25,7 @@ from mapapp.ingest.localities import read_localities
 from mapapp.ingest.reader import read_table
 from mapapp.ingest.results import looks_like_header, read_results
 from mapapp.ingest.table import RowRuns, UnreadableFileError
+from mapapp.model.messages import render
 
 _spec = importlib.util.spec_from_file_location("hostile", ROOT / "bench" / "hostile_memory.py")
 hostile = importlib.util.module_from_spec(_spec)
@@ -368,9 +369,11 @@ def test_place_lookups_are_cached_per_file_and_bounded():
     for n in range(200):
         resolve(f"99{n:04d}")
     assert resolve.cache_info().currsize == 50 and resolve.cache_info().maxsize == 50
-    named = [resolve(None, None, None, f"Uchizza{'a' * n}").error[1] for n in range(4)]
+    named = [render(resolve(None, None, None, f"Uchizza{'a' * n}").error[1]) for n in range(4)]
     assert ["did you mean" in m for m in named] == [True, True, False, False]
-    assert "did you mean 'Uchiza'" in matcher.resolve(None, None, None, "Uchizzaaa").error[1]
+    found = matcher.resolve(None, None, None, "Uchizzaaa").error[1]
+    assert "did you mean 'Uchiza'" in render(found, "en")
+    assert "¿quiso decir 'Uchiza'?" in render(found, "es")
 
 
 def test_prefixed_sheet_names_read_as_plain_ones():

@@ -42,6 +42,7 @@ from mapapp.ingest.rows import (
 )
 from mapapp.model.catalog import LANGS
 from mapapp.model.i18n import t
+from mapapp.model.messages import render
 from mapapp.render.exports import csv_bytes as download_csv
 
 HEADER = ["ubigeo", "year", "value_chain", "indicator", "value"]
@@ -103,7 +104,7 @@ def test_parse_then_range_problem(raw, convention, problem):
         assert value is None
     else:
         assert value is not None
-        assert (range_problem(value) or "ok").startswith(problem)
+        assert render(range_problem(value) or "ok").startswith(problem)
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -115,7 +116,7 @@ def test_parse_then_range_problem(raw, convention, problem):
     (1e308, "1e+308"),
 ])
 def test_reasons_quote_a_cell_in_at_most_echo_chars(raw, expected):
-    assert shown(raw) == expected
+    assert render(shown(raw)) == expected
 
 
 def test_the_cap_keeps_every_possible_sum_finite():
@@ -290,7 +291,8 @@ def test_results_rejected_table_never_repeats_a_column(extra):
     assert report.rows_rejected == 1
     assert_unique_everywhere(report.rejected)
     assert report.rejected.iloc[0, 1:-1].tolist() == bad
-    assert "'diez' is not a number" in report.rejected[REASONS][0]
+    assert "'diez' is not a number" in report.rejected_table("en")[REASONS][0]
+    assert "'diez' no es un número" in report.rejected_table("es")[t("reasons", "es")][0]
 
 
 @pytest.mark.parametrize("extra", [
@@ -305,7 +307,8 @@ def test_localities_rejected_table_never_repeats_a_column(extra):
     assert report.rows_rejected == 1
     assert_unique_everywhere(report.rejected)
     assert report.rejected.iloc[0, 1:-1].tolist() == bad
-    assert "name is empty" in report.rejected[REASONS][0]
+    assert "name is empty" in report.rejected_table("en")[REASONS][0]
+    assert "el nombre está vacío" in report.rejected_table("es")[t("reasons", "es")][0]
 
 
 def csv_file(rows: list[list[str]], sep: str = ",") -> bytes:
@@ -317,6 +320,7 @@ def csv_file(rows: list[list[str]], sep: str = ",") -> bytes:
 class Issue:
     def __init__(self, row: int, column: str, message: str) -> None:
         self.row, self.column, self.message = row, column, message
+        self.code = message  # a plain text: rendered as it is
 
 
 NAMES = st.one_of(st.sampled_from(["row", "reasons", "Row", "Reasons", "", "a", "a (2)",
@@ -391,6 +395,7 @@ def test_rejected_table_in_small_batches_is_the_row_by_row_table(header, rejecte
     with patch.object(RejectedRows, "BATCH", batch), \
             patch.object(row_tables, "_REASONS_CHUNK", batch + 1):
         table = rejected_table(header, rejected, errors)
+    table[REASONS] = row_tables.rendered_reasons(table[REASONS], "en")
     assert [list(row) for row in table.itertuples(index=False)] == \
         reference_table(header, rejected, errors)
 
@@ -399,6 +404,7 @@ def test_rejected_cells_are_arrow_text_unless_arrow_cannot_hold_them():
     table = rejected_table(["a", "b"], {2: ["x\ud800", 1.5], 1: [None, "y"]},
                            [Issue(1, "a", "bad"), Issue(2, "b", "worse")])
     assert table["a"].dtype == object and table["b"].dtype == "str"
+    table[REASONS] = row_tables.rendered_reasons(table[REASONS], "en")
     assert table.values.tolist() == [[1, "", "y", "a: bad"], [2, "x\ud800", "1.5", "b: worse"]]
 
 

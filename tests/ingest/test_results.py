@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mapapp.ingest.results import read_results
+from mapapp.model.i18n import t
 
 HEADER = ["ubigeo", "department", "province", "district", "year", "value_chain",
           "indicator", "value"]
@@ -26,34 +27,62 @@ def row_with(**changes: str) -> list[str]:
     return row
 
 
-@pytest.mark.parametrize("changes, column, message", [
-    ({"ubigeo": "", "district": "Nowhere Town"}, "district", "unknown district 'Nowhere Town'"),
-    ({"ubigeo": "", "district": "Santa Rosa"}, "district", "ambiguous district 'Santa Rosa'"),
-    ({"ubigeo": "229999"}, "ubigeo", "not a district in boundary edition INEI 2007"),
-    ({"ubigeo": "1608"}, "ubigeo", "not a province in boundary edition INEI 2007"),
-    ({"ubigeo": "22-05"}, "ubigeo", "is not a code of 2, 4 or 6 digits"),
-    ({"ubigeo": ""}, "ubigeo", "no place"),
-    ({"indicator": "happiness"}, "indicator", "unknown indicator 'happiness'"),
-    ({"indicator": ""}, "indicator", "indicator is empty"),
-    ({"value_chain": "coca"}, "value_chain", "unknown value chain 'coca'"),
-    ({"indicator": "connected_localities"}, "value_chain", "not split by value chain"),
-    ({"value": "diez"}, "value", "'diez' is not a number"),
-    ({"value": ""}, "value", "value is empty"),
-    ({"value": "-5"}, "value", "value -5 is negative"),
-    ({"year": "1999"}, "year", "year 1999 is outside 2000"),
-    ({"year": NEXT_YEAR}, "year", f"year {NEXT_YEAR} is outside"),
-    ({"year": "2020/21"}, "year", "is not a whole year"),
-    ({"year": ""}, "year", "year is empty"),
+REJECTIONS = [  # (changes, column, English, Spanish)
+    ({"ubigeo": "", "district": "Nowhere Town"}, "district", "unknown district 'Nowhere Town'",
+     "nombre de distrito desconocido: 'Nowhere Town'"),
+    ({"ubigeo": "", "district": "Santa Rosa"}, "district", "ambiguous district 'Santa Rosa'",
+     "nombre de distrito ambiguo: 'Santa Rosa'"),
+    ({"ubigeo": "229999"}, "ubigeo", "not a district in boundary edition INEI 2007",
+     "no existe como distrito en la edición de límites INEI 2007"),
+    ({"ubigeo": "1608"}, "ubigeo", "not a province in boundary edition INEI 2007",
+     "no existe como provincia en la edición de límites INEI 2007"),
+    ({"ubigeo": "22-05"}, "ubigeo", "is not a code of 2, 4 or 6 digits",
+     "no es un código de 2, 4 o 6 dígitos"),
+    ({"ubigeo": ""}, "ubigeo", "no place", "sin lugar"),
+    ({"indicator": "happiness"}, "indicator", "unknown indicator 'happiness'",
+     "indicador desconocido 'happiness'"),
+    ({"indicator": ""}, "indicator", "indicator is empty", "el indicador está vacío"),
+    ({"value_chain": "coca"}, "value_chain", "unknown value chain 'coca'",
+     "cadena de valor desconocida 'coca'"),
+    ({"indicator": "connected_localities"}, "value_chain", "not split by value chain",
+     "no se divide por cadena de valor"),
+    ({"value": "diez"}, "value", "'diez' is not a number", "el valor 'diez' no es un número"),
+    ({"value": ""}, "value", "value is empty", "el valor está vacío"),
+    ({"value": "-5"}, "value", "value -5 is negative", "el valor -5 es negativo"),
+    ({"year": "1999"}, "year", "year 1999 is outside 2000", "el año 1999 está fuera de 2000"),
+    ({"year": NEXT_YEAR}, "year", f"year {NEXT_YEAR} is outside",
+     f"el año {NEXT_YEAR} está fuera de"),
+    ({"year": "2020/21"}, "year", "is not a whole year", "no es un año entero"),
+    ({"year": ""}, "year", "year is empty", "el año está vacío"),
     ({"indicator": "coca_free_share", "value_chain": "", "value": "101"}, "value",
-     "above 100 %"),
-])
-def test_each_rejection_names_row_column_and_reason(changes, column, message):
+     "above 100 %", "supera el 100 %"),
+]
+
+
+@pytest.mark.parametrize("changes, column, message, _es", REJECTIONS)
+def test_each_rejection_names_row_column_and_reason(changes, column, message, _es):
     report = validate(GOOD, row_with(**changes))
     assert report.rows_total == 2 and report.rows_valid == 1 and report.rows_rejected == 1
     assert [(e.row, e.column) for e in report.errors] == [(2, column)]
-    assert message in report.errors[0].message
+    assert message in report.errors[0].message  # English, for logs
     assert report.rejected["row"].tolist() == [2]
     assert report.valid["row"].tolist() == [1]
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+@pytest.mark.parametrize("changes, column, en, es", REJECTIONS)
+def test_each_reason_in_the_readers_language(changes, column, en, es, lang):
+    """The same report gives its reasons in Spanish or in English, in the issues and in
+    the rejected-rows table (its row and reasons columns named in that language too)."""
+    report = validate(GOOD, row_with(**changes))
+    expected, other = (es, en) if lang == "es" else (en, es)
+    assert expected in report.errors[0].text(lang)
+    assert other not in report.errors[0].text(lang)
+    table = report.rejected_table(lang)
+    assert table[t("row", lang)].tolist() == [2]
+    reason = table[t("reasons", lang)].iloc[0]
+    assert reason.startswith(f"{column}: ") and expected in reason and other not in reason
+    assert "\x1e" not in reason and "[" not in reason
 
 
 @pytest.mark.parametrize("place, ubigeo", [
