@@ -49,6 +49,7 @@ from mapapp.model.view import (
     View,
     years_within,
 )
+from mapapp.render.charts import kpi_alt_text, kpi_chart
 from mapapp.render.exports import FORMATS, csv_bytes, export_view, file_name
 from mapapp.render.web_map import base_map, style_data, style_group
 
@@ -223,7 +224,7 @@ def _demo() -> Dataset:
 # --- view <-> widgets -------------------------------------------------------------
 
 WIDGETS = ("lang", "level", "indicator", "measure", "chains", "years", "depts", "amazon",
-           "scheme", "k", "palette", "basemap", "localities", "labels", "present")
+           "scheme", "k", "palette", "basemap", "localities", "labels", "present", "player")
 
 
 def apply_view(view: View, years_in_data: tuple[int, int]) -> None:
@@ -234,6 +235,7 @@ def apply_view(view: View, years_in_data: tuple[int, int]) -> None:
     state["w_chains"] = list(view.chains)
     state["w_depts"] = list(view.depts)
     state["w_years"] = years_within(view.years or years_in_data, years_in_data) or years_in_data
+    state["w_year"] = state["w_years"][0]  # the player's year
     state["prov"] = view.prov
     state["view"] = view
 
@@ -247,6 +249,9 @@ def view_from_widgets(years_in_data: tuple[int, int]) -> View:
     values["chains"] = tuple(values["chains"])
     values["depts"] = tuple(values["depts"])
     years = tuple(values["years"] or years_in_data)
+    if values["player"]:
+        year = state.get("w_year", years_in_data[0])
+        years = (year, year)
     values["years"] = None if years == years_in_data else years
     return View(**values, prov=state.get("prov")).settled()
 
@@ -378,7 +383,12 @@ def sidebar(lang: Lang, years_in_data: tuple[int, int]) -> None:
                     placeholder=t("all_chains", lang), disabled=not indicator.by_value_chain,
                     help=None if indicator.by_value_chain else t("no_chains", lang))
     if years_in_data[0] < years_in_data[1]:
-        bar.slider(t("years", lang), *years_in_data, key="w_years")
+        bar.toggle(t("player", lang), key="w_player", help=t("player_help", lang),
+                   on_change=start_player)
+        if st.session_state.get("w_player"):
+            year_player(lang, years_in_data)
+        else:
+            bar.slider(t("years", lang), *years_in_data, key="w_years")
     departments = geodata.load_boundaries("department")
     names = dict(zip(departments["ubigeo"], departments["name"], strict=True))
     bar.multiselect(t("departments", lang), list(names), key="w_depts",
@@ -395,6 +405,32 @@ def sidebar(lang: Lang, years_in_data: tuple[int, int]) -> None:
         st.checkbox(t("show_localities", lang), key="w_localities")
         st.checkbox(t("show_labels", lang), key="w_labels")
     bar.toggle(t("present", lang), key="w_present")
+
+
+def start_player() -> None:
+    """The player starts at the first year of the range shown."""
+    state = st.session_state
+    if state.get("w_player") and state.get("w_years"):
+        state["w_year"] = state["w_years"][0]
+
+
+def year_player(lang: Lang, years_in_data: tuple[int, int]) -> None:
+    """One year at a time: back, the year, forward (each a view with its own URL)."""
+    first, last = years_in_data
+    year = st.session_state.get("w_year", first)
+    back, middle, forward = st.sidebar.columns([1, 3, 1], vertical_alignment="bottom")
+    back.button("◀", key="w_year_back", on_click=step_year, args=(-1, years_in_data),
+                disabled=year <= first, help=t("previous_year", lang))
+    middle.select_slider(t("year", lang), list(range(first, last + 1)), key="w_year")
+    forward.button("▶", key="w_year_forward", on_click=step_year, args=(1, years_in_data),
+                   disabled=year >= last, help=t("next_year", lang))
+    st.sidebar.caption(t("player_scale", lang))
+
+
+def step_year(step: int, years_in_data: tuple[int, int]) -> None:
+    state = st.session_state
+    year = state.get("w_year", years_in_data[0]) + step
+    state["w_year"] = min(max(year, years_in_data[0]), years_in_data[1])
 
 
 def notes_under_title(view: View) -> DeltaGenerator:
@@ -511,11 +547,19 @@ def ranking(layer: MapLayer) -> None:
 def goals_panel(dataset: Dataset, view: View) -> None:
     lang = view.lang
     st.subheader(t("goals", lang))
+    # The player's charts keep every year, its year standing out.
+    every_year = replace(view.filters, years=None) if view.player else view.filters
+    highlight = view.years[0] if view.player and view.years else None
     for goal in catalog.GOALS:
         st.markdown(f"**{t('goal', lang)} {goal.number}. {goal.title[lang]}**",
                     help=goal.text[lang])
-        for kpi in cached_kpis(dataset.key, dataset.results, goal.number, view.filters):
+        charted = cached_kpis(dataset.key, dataset.results, goal.number, every_year)
+        for kpi, over_years in zip(cached_kpis(dataset.key, dataset.results, goal.number,
+                                               view.filters), charted, strict=True):
             kpi_line(kpi, lang)
+            if len(over_years.by_year) > 1:  # how the figure grew, year by year
+                st.altair_chart(kpi_chart(over_years, lang, highlight), width="stretch",
+                                alt=kpi_alt_text(over_years, lang))
     st.markdown(f"**{t('headline', lang)}**")
     for kpi in cached_kpis(dataset.key, dataset.results, None, view.filters):
         kpi_line(kpi, lang)
@@ -602,8 +646,8 @@ def upload_report(lang: Lang) -> None:
     if session_data().outcome is None:
         return
     _kind, name, outcome = session_data().outcome
-    if outcome.error:
-        st.error(escape_markdown(outcome.error))
+    if outcome.error:  # a message code, put into the page's language at each run
+        st.error(escape_markdown(outcome.error_text(lang)))
         return
     report = outcome.report
     with st.expander(escape_markdown(f"{t('report', lang)}: {name}"), expanded=True):
@@ -615,22 +659,20 @@ def upload_report(lang: Lang) -> None:
             st.error(t("nothing_valid", lang))
         if report.rows_rejected:
             st.markdown(f"**{t('rejected_rows', lang)}**")
-            shown_table(report.rejected.rename(columns={"row": t("row", lang),
-                                                        "reasons": t("reasons", lang)}), lang)
+            # Only the rows shown are put into words; the download has them all, on click.
+            shown_table(report.rejected_table(lang, head=SHOWN_ROWS), lang,
+                        total=report.rows_rejected)
             st.download_button(t("download_rejected", lang),
-                               partial(_rejected_csv, weakref.ref(report)),
+                               partial(_rejected_csv, weakref.ref(report), lang),
                                file_name=f"rejected_{name}.csv", mime="text/csv",
                                on_click="ignore", key="download-rejected")
         if report.warnings:
             st.markdown(f"**{t('warnings', lang)}**")
-            warnings = pd.DataFrame([w.as_dict() for w in report.warnings[:SHOWN_ROWS]])
-            shown_table(warnings.rename(columns={"row": t("row", lang),
-                                                 "column": t("column", lang),
-                                                 "message": t("message", lang)}), lang,
+            shown_table(report.warnings_table(lang, head=SHOWN_ROWS), lang,
                         total=len(report.warnings))
             if len(report.warnings) > SHOWN_ROWS:
                 st.download_button(t("download_warnings", lang),
-                                   partial(_warnings_csv, weakref.ref(report)),
+                                   partial(_warnings_csv, weakref.ref(report), lang),
                                    file_name=f"warnings_{name}.csv", mime="text/csv",
                                    on_click="ignore", key="download-warnings")
 
@@ -669,8 +711,9 @@ def _export(dataset_ref: weakref.ref[Dataset], fmt: str, view: View) -> bytes:
     return export_view(fmt, dataset, view)
 
 
-def _warnings_csv(report_ref: weakref.ref) -> bytes:
-    return csv_bytes(pd.DataFrame([w.as_dict() for w in _held(report_ref).warnings]))
+def _warnings_csv(report_ref: weakref.ref, lang: Lang = "es") -> bytes:
+    """Every warning as CSV, its column names and messages in ``lang``."""
+    return csv_bytes(_held(report_ref).warnings_table(lang))
 
 
 def _held(report_ref: weakref.ref):
@@ -680,7 +723,8 @@ def _held(report_ref: weakref.ref):
     return report
 
 
-def _rejected_csv(report_ref: weakref.ref) -> bytes:
+def _rejected_csv(report_ref: weakref.ref, lang: Lang = "es") -> bytes:
     """The rejected rows as CSV, made on click (not kept as bytes for the session's
-    life), from the report held weakly (see _export)."""
-    return csv_bytes(_held(report_ref).rejected)
+    life), from the report held weakly (see _export): row, reasons and their column
+    names in ``lang``."""
+    return csv_bytes(_held(report_ref).rejected_table(lang))

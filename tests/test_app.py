@@ -146,7 +146,7 @@ def test_upload_round_trip_replaces_demo_and_reports_rejected_rows():
     metrics = {m.label: m.value for m in app.metric}
     assert (metrics["Filas"], metrics["Válidas"], metrics["Rechazadas"]) == ("3", "2", "1")
     rejected = next(d.value for d in app.dataframe if "motivos" in d.value.columns)
-    assert rejected["fila"].tolist() == [2] and "unknown district 'Nowhere'" in \
+    assert rejected["fila"].tolist() == [2] and "nombre de distrito desconocido: 'Nowhere'" in \
         rejected["motivos"][0]
     assert "Datos de demostración" not in map_payload(app)["all"]
     app.sidebar.selectbox(key="w_indicator").set_value("hectares").run()
@@ -157,7 +157,7 @@ def test_upload_round_trip_replaces_demo_and_reports_rejected_rows():
 
 def test_unreadable_upload_says_why_and_keeps_the_map():
     app = upload(run_page(), "upload_results", "notas.txt", b"just some notes\n")
-    assert "no header row" in app.error[0].value
+    assert "no se encontró una fila de encabezado" in app.error[0].value
     assert DEMO_LABEL["es"] in [w.value for w in app.warning]
 
 
@@ -181,3 +181,30 @@ def test_a_long_report_shows_its_first_rows_and_offers_them_all_as_csv():
     assert not app.exception
     assert len(app.dataframe[0].value) == SHOWN_ROWS
     assert any(f"first {SHOWN_ROWS:,} of {bad:,} rows" in c.value for c in app.caption)
+
+
+def test_goal_figures_come_with_a_chart_by_year_for_the_filtered_years():
+    app = run_page(dept="22", years="2020-2022")
+    charts = [e.proto for e in app.main if getattr(e, "type", "") == "vega_lite_chart"]
+    figures = sum(len(ind.figures) for g in catalog.GOALS
+                  for ind in catalog.indicators_for_goal(g.number))
+    assert len(charts) == figures  # one per key figure (hectares: one per value chain)
+    spec = json.loads(charts[0].spec)
+    assert spec["config"]["locale"]["number"]["decimal"] == ","
+    assert charts[0].alt.startswith("Por año: 2020 ")  # the filtered years only
+    assert "2019" not in charts[0].alt
+
+
+def test_the_year_player_steps_through_years_with_a_link_per_year():
+    app = run_page(years="2020-2022")
+    app.toggle(key="w_player").set_value(True).run()
+    assert query(app)["player"] == "1" and query(app)["years"] == "2020"
+    app.button(key="w_year_forward").click().run()
+    assert query(app)["years"] == "2021"
+    assert "2021" in texts(app)  # the map's subtitle says which year
+    app.button(key="w_year_back").click().run()
+    app.button(key="w_year_back").click().run()
+    assert query(app)["years"] == "2019"
+    linked = run_page(player="1", years="2022")
+    assert linked.select_slider(key="w_year").value == 2022
+    assert linked.button(key="w_year_forward").disabled

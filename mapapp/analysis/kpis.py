@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from mapapp.analysis.aggregate import national_value
+from mapapp.analysis.aggregate import filter_results, national_value
 from mapapp.model import catalog
 from mapapp.model.formatting import format_share, format_value
 from mapapp.model.i18n import QUALIFIER, t
@@ -19,6 +19,18 @@ class KPI:
     value_chain: str | None
     value: float | None  # for the current filters
     figure: catalog.NationalFigure
+    by_year: tuple[tuple[int, float], ...] = ()  # the same figure, year by year
+
+    @property
+    def cumulative(self) -> tuple[tuple[int, float], ...]:
+        """Running totals by year; none for percentages (a mean does not add up)."""
+        if catalog.INDICATORS[self.indicator].is_percentage:
+            return ()
+        total, out = 0.0, []
+        for year, value in self.by_year:
+            total += value
+            out.append((year, total))
+        return tuple(out)
 
     @property
     def share_of_figure(self) -> float | None:
@@ -39,16 +51,41 @@ def goal_kpis(results: pd.DataFrame, goal: int | None, filters: Filters = Filter
                     continue
                 narrowed = replace(filters, value_chains=(figure.value_chain,))
             kpis.append(KPI(ind.id, figure.value_chain,
-                            national_value(results, ind.id, narrowed), figure))
+                            national_value(results, ind.id, narrowed), figure,
+                            yearly_values(results, ind.id, narrowed)))
     return kpis
+
+
+def yearly_values(results: pd.DataFrame, indicator: str,
+                  filters: Filters = Filters()) -> tuple[tuple[int, float], ...]:
+    """The indicator for each year the filters keep that has data, as the fact sheet
+    states it (a sum, or a weighted mean)."""
+    years = sorted(filter_results(results, filters, indicator)["year"].unique())
+    out = []
+    for year in years:
+        value = national_value(results, indicator, replace(filters, years=(year, year)))
+        if value is not None:
+            out.append((int(year), value))
+    return tuple(out)
+
+
+def kpi_label(kpi: KPI, lang: catalog.Lang) -> str:
+    """``Hectáreas instaladas (Cacao)``."""
+    label = catalog.INDICATORS[kpi.indicator].label[lang]
+    if kpi.value_chain:
+        label += f" ({catalog.VALUE_CHAINS[kpi.value_chain].label[lang]})"
+    return label
+
+
+def kpi_title(kpi: KPI, lang: catalog.Lang) -> str:
+    """A chart's title: ``Familias apoyadas (familias)``."""
+    return f"{kpi_label(kpi, lang)} ({catalog.INDICATORS[kpi.indicator].unit[lang]})"
 
 
 def describe_kpi(kpi: KPI, lang: catalog.Lang, emphasis=lambda text: text) -> str:
     """``Familias apoyadas: 33.159 familias — 38,0 % de ≈ 87.200 familias``."""
     ind = catalog.INDICATORS[kpi.indicator]
-    label = ind.label[lang]
-    if kpi.value_chain:
-        label += f" ({catalog.VALUE_CHAINS[kpi.value_chain].label[lang]})"
+    label = kpi_label(kpi, lang)
     unit = ind.unit[lang]
     figure = QUALIFIER[kpi.figure.qualifier] + format_value(kpi.figure.value, unit, lang)
     if kpi.value is None:

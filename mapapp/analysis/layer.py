@@ -6,13 +6,19 @@ Pure: the app, the exports and the tests build the same ``MapLayer``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from mapapp.analysis.aggregate import aggregate_results, filter_results, join_with_boundaries
+from mapapp.analysis.aggregate import (
+    Aggregate,
+    aggregate_results,
+    filter_results,
+    join_with_boundaries,
+)
 from mapapp.analysis.classify import Classes, classify
 from mapapp.boundaries import geodata
 from mapapp.model import catalog
@@ -22,6 +28,8 @@ from mapapp.model.provenance import DataShown
 from mapapp.model.view import View, years_text
 
 if TYPE_CHECKING:
+    import geopandas as gpd
+
     from mapapp.ingest.datasets import Dataset
 
 
@@ -38,6 +46,7 @@ class MapLayer:
     unallocated_rows: int
     data: DataShown
     localities: pd.DataFrame | None  # those in the view's areas and years
+    largest: float = math.nan  # the value of the largest circle (the player: of any year)
 
     @property
     def places(self):
@@ -74,7 +83,23 @@ def measure_unit(view: View) -> str:
 def build_layer(dataset: Dataset, view: View,
                 detail: geodata.Detail = "screen") -> MapLayer:
     """What ``view`` shows of ``dataset``: one row per place of the level in the view's
-    areas (no data stays NaN), ranked by the measure shown (1 = largest)."""
+    areas (no data stays NaN), ranked by the measure shown (1 = largest). The year
+    player's classes and circle sizes are those of every year of the data together, so
+    that a colour or a size means the same amount in each year."""
+    places, aggregate = _places_shown(dataset, view, detail)
+    places["rank"] = places["shown"].rank(ascending=False, method="min").astype("Int64")
+    scale = _every_year_shown(dataset, view) if view.player else places["shown"]
+    classes = classify(scale.to_numpy(dtype=float), view.scheme, view.k, view.palette)
+    localities = None if dataset.localities is None else \
+        filter_localities(dataset.localities, view)
+    return MapLayer(view, places, classes, measure_unit(view), aggregate.unallocated,
+                    aggregate.unallocated_rows, dataset.shown, localities,
+                    largest=float(scale.max()) if scale.notna().any() else math.nan)
+
+
+def _places_shown(dataset: Dataset, view: View,
+                  detail: geodata.Detail) -> tuple[gpd.GeoDataFrame, Aggregate]:
+    """The places of the view with their value and the measure shown."""
     aggregate = aggregate_results(dataset.results, view.indicator, view.level, view.filters)
     places = join_with_boundaries(aggregate, geodata.load_boundaries(view.level, detail),
                                   shown_areas(view))
@@ -86,12 +111,15 @@ def build_layer(dataset: Dataset, view: View,
         places["shown"] = places["value"] / places["area_km2"]
     else:
         places["shown"] = places["share"] * 100
-    places["rank"] = places["shown"].rank(ascending=False, method="min").astype("Int64")
-    classes = classify(places["shown"].to_numpy(dtype=float), view.scheme, view.k, view.palette)
-    localities = None if dataset.localities is None else \
-        filter_localities(dataset.localities, view)
-    return MapLayer(view, places, classes, measure_unit(view), aggregate.unallocated,
-                    aggregate.unallocated_rows, dataset.shown, localities)
+    return places, aggregate
+
+
+def _every_year_shown(dataset: Dataset, view: View) -> pd.Series:
+    """The measure shown for each place in each year of the data (the player's scale)."""
+    first, last = dataset.years
+    each = [_places_shown(dataset, replace(view, years=(year, year)), "screen")[0]["shown"]
+            for year in range(first, last + 1)]
+    return pd.concat(each, ignore_index=True)
 
 
 def shown_areas(view: View) -> tuple[str, ...]:

@@ -9,6 +9,11 @@ from mapapp.model.catalog import Lang
 _MARKS = {"es": (".", ","), "en": (",", ".")}  # (thousands, decimal)
 
 
+def number_marks(lang: Lang) -> tuple[str, str]:
+    """(thousands, decimal) separators of the reader's language."""
+    return _MARKS[lang]
+
+
 def format_number(value: float | None, lang: Lang = "es", decimals: int | None = None) -> str:
     """Group thousands and write decimals the reader's way; ``None``/NaN → "–".
 

@@ -4,7 +4,8 @@
 cannot use); ``View.to_query`` writes them back. Parameters: lang, level,
 indicator, measure, chain (comma list), years (2019-2021), dept (comma list
 of ubigeo), prov (a province ubigeo, after drilling down), amazon, scheme, k,
-palette, basemap, localities, labels, present.
+palette, basemap, localities, labels, present, player (1: the year player, one
+year at a time on class breaks and circle sizes fixed across the data's years).
 
 A link is text anyone can write: each value is capped in length, every code
 must name a place of the boundary edition that has shapes at the map's level,
@@ -59,6 +60,7 @@ class View:
     localities: bool = True
     labels: bool = True
     present: bool = False
+    player: bool = False  # one year at a time, on a scale fixed across the years
 
     @property
     def filters(self) -> Filters:
@@ -180,6 +182,8 @@ def _has_shapes(level: str, code: str) -> bool:
 def _within_data(view: View, years_in_data: tuple[int, int] | None, asked: str,
                  notes: list[str]) -> View:
     """Years outside the data: clamped to it when they overlap, else every year."""
+    if years_in_data is not None and view.player:
+        return _one_year(view, years_in_data, asked, notes)
     if view.years is None or years_in_data is None:
         return view
     span = years_text(years_in_data)
@@ -191,6 +195,17 @@ def _within_data(view: View, years_in_data: tuple[int, int] | None, asked: str,
         notes.append(f"years={_quote(asked)}: the data covers {span}; showing "
                      f"{years_text(clamped)}")
     return replace(view, years=None if clamped == years_in_data else clamped)
+
+
+def _one_year(view: View, years_in_data: tuple[int, int], asked: str,
+              notes: list[str]) -> View:
+    """The player shows one year of the data: the first of the years asked for."""
+    clamped = years_within(view.years, years_in_data) if view.years else years_in_data
+    if clamped is None:
+        notes.append(f"years={_quote(asked)}: the data covers {years_text(years_in_data)}; "
+                     f"showing {years_in_data[0]}")
+        clamped = years_in_data
+    return replace(view, years=(clamped[0], clamped[0]))
 
 
 def years_within(years: tuple[int, int], span: tuple[int, int]) -> tuple[int, int] | None:
@@ -215,7 +230,7 @@ def _to_text(value: object) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, int) for v in value):
-        return f"{value[0]}-{value[1]}"
+        return str(value[0]) if value[0] == value[1] else f"{value[0]}-{value[1]}"
     if isinstance(value, tuple):
         return ",".join(value)
     return str(value)
@@ -298,6 +313,7 @@ _PARSERS = {
     "chain": _chains, "years": _years, "dept": _codes("department"), "prov": _province,
     "amazon": _flag, "scheme": _choice(SCHEMES), "k": _k, "palette": _choice(PALETTES),
     "basemap": _choice(BASEMAPS), "localities": _flag, "labels": _flag, "present": _flag,
+    "player": _flag,
 }
 _FIELD = {"chain": "chains", "dept": "depts"}
 URL_PARAMETERS = tuple(_PARSERS)

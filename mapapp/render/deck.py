@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from mapapp.analysis.kpis import describe_kpi, goal_kpis
+from mapapp.analysis.kpis import describe_kpi, goal_kpis, kpi_title
 from mapapp.analysis.layer import MapLayer, build_layer
 from mapapp.model import catalog
 from mapapp.model.i18n import t
@@ -41,6 +41,7 @@ def build_deck(dataset: Dataset, view: View) -> bytes:
         _full_width(shape)
     first.notes_slide.notes_text_frame.text = credits.notes
     _goals_slide(deck, dataset.results, view, credits)
+    _progress_slide(deck, dataset.results, view, credits)
     for one in map_views(view):
         _map_slide(deck, build_layer(dataset, one, "print"), credits)
     buffer = io.BytesIO()
@@ -84,6 +85,45 @@ def _goals_slide(deck, results: pd.DataFrame, view: View, credits: Credits) -> N
                 paragraph = box.add_paragraph()
                 paragraph.text = describe_kpi(kpi, lang)
                 paragraph.runs[0].font.size = Pt(12)
+    _footer(slide, credits.headline, credits.notes)
+
+
+def _progress_slide(deck, results: pd.DataFrame, view: View, credits: Credits) -> None:
+    """Each goal's key figures by year as native column charts (editable in PowerPoint:
+    the numbers travel in the chart's own workbook), three to a row."""
+    from pptx.chart.data import CategoryChartData
+    from pptx.enum.chart import XL_CHART_TYPE
+    from pptx.util import Inches, Pt
+
+    lang = view.lang
+    kpis = [kpi for goal in catalog.GOALS
+            for kpi in goal_kpis(results, goal.number, view.filters) if kpi.by_year]
+    if not kpis:
+        return
+    slide = deck.slides.add_slide(deck.slide_layouts[5])
+    slide.shapes.title.text = t("progress_by_year", lang)
+    _full_width(slide.shapes.title)
+    rows = -(-len(kpis) // 3)
+    width, height = (SLIDE_W_IN - 1.0) / 3, (SLIDE_H_IN - 2.3) / rows
+    for i, kpi in enumerate(kpis):
+        data = CategoryChartData(number_format="#,##0")
+        data.categories = [str(year) for year, _ in kpi.by_year]
+        data.add_series(t("per_year", lang), [value for _, value in kpi.by_year])
+        frame = slide.shapes.add_chart(
+            XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(0.5 + (i % 3) * width),
+            Inches(1.5 + (i // 3) * height), Inches(width - 0.15), Inches(height - 0.1), data)
+        chart = frame.chart
+        chart.has_legend = False
+        chart.has_title = True
+        chart.chart_title.text_frame.text = kpi_title(kpi, lang)
+        chart.chart_title.text_frame.paragraphs[0].runs[0].font.size = Pt(11)
+        chart.value_axis.tick_labels.font.size = Pt(9)
+        chart.value_axis.has_major_gridlines = False
+        chart.category_axis.tick_labels.font.size = Pt(9)
+        plot = chart.plots[0]
+        plot.has_data_labels = True
+        plot.data_labels.number_format, plot.data_labels.number_format_is_linked = "#,##0", False
+        plot.data_labels.font.size = Pt(8)
     _footer(slide, credits.headline, credits.notes)
 
 

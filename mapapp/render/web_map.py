@@ -341,7 +341,7 @@ def _circles(layer: MapLayer) -> list[list]:
     places = layer.places[layer.places["shown"].notna()]
     if places.empty:
         return []
-    radii = circle_radii(places["shown"], MAX_RADIUS_PX[layer.view.level])
+    radii = circle_radii(places["shown"], MAX_RADIUS_PX[layer.view.level], layer.largest)
     return [[lat, lon, round(radius, 1), u]
             for u, radius, (lat, lon) in zip(places["ubigeo"], radii, _anchor_points(places),
                                              strict=True)]

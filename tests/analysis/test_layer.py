@@ -54,3 +54,19 @@ def test_the_layer_carries_the_credits_of_its_data(demo):
     assert (credits.demo_label is not None) is demo
     assert credits.data == ("Demo data — illustrative distribution" if demo else "User data")
     assert layer.localities is not None and len(layer.localities) == len(DEMO.localities)
+
+
+@pytest.mark.parametrize(("view", "grows"), [
+    (View(player=True), True), (View(player=True, level="province", measure="per_km2"), True),
+    (View(player=True, indicator="coca_free_share", level="district"), False),  # 100 % each year
+])
+def test_the_year_player_keeps_classes_and_circle_sizes_across_years(view, grows):
+    dataset = demo_dataset()
+    layers = [build_layer(dataset, dataclasses.replace(view, years=(y, y)))
+              for y in range(2018, 2023)]
+    assert len({layer.classes.bounds for layer in layers}) == 1
+    assert len({layer.largest for layer in layers}) == 1
+    assert any(layer.largest > layer.places["shown"].max() for layer in layers) == grows
+    free = [build_layer(dataset, dataclasses.replace(view, player=False, years=(y, y)))
+            for y in (2018, 2022)]
+    assert free[0].classes.bounds != free[1].classes.bounds  # what the player prevents

@@ -51,6 +51,7 @@ def test_bad_parameters_are_ignored_with_a_note(query, note):
          years=(2019, 2020), depts=("22",), prov="2210", basemap="none", present=True),
     View(measure="share", scheme="equal_interval", k=3, palette="Greens", localities=False,
          labels=False, amazon=True),
+    View(player=True, years=(2021, 2021)),
 ])
 def test_to_query_round_trips(view):
     query = view.to_query()
@@ -110,3 +111,18 @@ def test_a_link_may_leave_out_the_provinces_department():
 ])
 def test_years_within_the_data(years, span, within):
     assert years_within(years, span) == within
+
+
+@pytest.mark.parametrize("query, years, note", [
+    ({"player": "1"}, (2018, 2018), None),  # the first year of the data
+    ({"player": "1", "years": "2021"}, (2021, 2021), None),
+    ({"player": "1", "years": "2020-2022"}, (2020, 2020), None),  # the range's first year
+    ({"player": "1", "years": "2016-2019"}, (2018, 2018), None),  # clamped to the data
+    ({"player": "1", "years": "2030"}, (2018, 2018), "the data covers 2018–2022"),
+])
+def test_the_year_player_shows_one_year_of_the_data(query, years, note):
+    view, notes = View.from_query(query, (2018, 2022))
+    assert view.player and view.years == years
+    assert (notes[0] if notes else None) == (None if note is None else notes[0])
+    assert note is None or note in notes[0]
+    assert view.to_query()["years"] == str(years[0])

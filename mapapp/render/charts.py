@@ -1,0 +1,74 @@
+"""Small charts of a key figure by year (bars per year, the cumulative line), as
+Vega-Lite specifications made with Altair: the page shows them with
+``st.altair_chart``; the numbers follow the reader's format (es ``1.200``)."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from mapapp.analysis.kpis import KPI
+from mapapp.analysis.symbology import COLORS
+from mapapp.model import catalog
+from mapapp.model.catalog import Lang
+from mapapp.model.formatting import format_value, number_marks
+from mapapp.model.i18n import t
+
+CHART_HEIGHT_PX = 150  # the plot; axes and legend come on top
+
+
+def kpi_frame(kpi: KPI, lang: Lang) -> pd.DataFrame:
+    """Long form: one row per year and series (per year; cumulative), with the value
+    as the reader writes it for the tooltip."""
+    unit = catalog.INDICATORS[kpi.indicator].unit[lang]
+    rows = [(year, t("per_year", lang), value, format_value(value, unit, lang))
+            for year, value in kpi.by_year]
+    rows += [(year, t("cumulative", lang), value, format_value(value, unit, lang))
+             for year, value in kpi.cumulative]
+    return pd.DataFrame(rows, columns=["year", "series", "value", "text"])
+
+
+def kpi_chart(kpi: KPI, lang: Lang, highlight: int | None = None) -> alt.LayerChart:
+    """Bars per year and, for figures that add up, the running total as a line; with
+    ``highlight`` (the year player's year), that year's bar stands out."""
+    frame = kpi_frame(kpi, lang)
+    per_year, cumulative = t("per_year", lang), t("cumulative", lang)
+    colour = alt.Color("series:N", title=None,
+                       scale=alt.Scale(domain=[per_year, cumulative],
+                                       range=[COLORS.circle, COLORS.ink]),
+                       legend=alt.Legend(orient="top", direction="horizontal",
+                                         symbolSize=60, labelFontSize=11))
+    base = alt.Chart(frame).encode(
+        x=alt.X("year:O", title=None, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("value:Q", title=None, axis=alt.Axis(format=_axis_format(frame),
+                                                      tickCount=3)),
+        color=colour,
+        tooltip=[alt.Tooltip("year:O", title=t("year", lang)),
+                 alt.Tooltip("series:N", title=" "),
+                 alt.Tooltip("text:N", title=t("value", lang))])
+    opacity = alt.value(0.8) if highlight is None else alt.condition(
+        alt.datum.year == highlight, alt.value(1.0), alt.value(0.3))
+    bars = base.transform_filter(alt.datum.series == per_year).mark_bar().encode(
+        opacity=opacity)
+    line = base.transform_filter(alt.datum.series == cumulative).mark_line(point=True)
+    return (alt.layer(bars, line).properties(height=CHART_HEIGHT_PX,
+                                             autosize={"type": "fit-x", "contains": "padding"})
+            .configure(locale=_locale(lang)).configure_view(stroke=None))
+
+
+def kpi_alt_text(kpi: KPI, lang: Lang) -> str:
+    """The chart in words, for a screen reader: ``Por año: 2018 10.468 familias; …``."""
+    unit = catalog.INDICATORS[kpi.indicator].unit[lang]
+    years = "; ".join(f"{year} {format_value(value, unit, lang)}" for year, value in kpi.by_year)
+    return f"{t('per_year', lang)}: {years}"
+
+
+def _axis_format(frame: pd.DataFrame) -> str:
+    """Grouped digits; large sums as 24M (the tooltip has every digit)."""
+    return "~s" if not frame.empty and frame["value"].abs().max() >= 100_000 else ",.0f"
+
+
+def _locale(lang: Lang) -> dict:
+    thousands, decimal = number_marks(lang)
+    return {"number": {"decimal": decimal, "thousands": thousands, "grouping": [3],
+                       "currency": ["", ""]}}

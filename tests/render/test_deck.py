@@ -1,0 +1,33 @@
+"""The deck's progress slide: native charts whose series are the yearly figures."""
+
+import io
+
+import pytest
+from pptx import Presentation
+
+from mapapp.analysis.kpis import goal_kpis, kpi_title
+from mapapp.ingest.datasets import demo_dataset
+from mapapp.model import catalog
+from mapapp.model.view import View
+from mapapp.render.deck import build_deck
+
+DEMO = demo_dataset()
+
+
+def charts_of(deck_bytes: bytes) -> dict[str, object]:
+    deck = Presentation(io.BytesIO(deck_bytes))
+    return {frame.chart.chart_title.text_frame.text: frame.chart
+            for slide in deck.slides for frame in slide.shapes if frame.has_chart}
+
+
+@pytest.mark.parametrize("view", [View(), View(lang="en", depts=("22",), years=(2020, 2022)),
+                                  View(chains=("cafe",))])
+def test_progress_slide_has_an_editable_chart_per_key_figure(view):
+    charts = charts_of(build_deck(DEMO, view))
+    kpis = [k for g in catalog.GOALS for k in goal_kpis(DEMO.results, g.number, view.filters)]
+    assert len(charts) == len(kpis) > 0
+    for kpi in kpis:
+        chart = charts[kpi_title(kpi, view.lang)]
+        (series,) = chart.plots[0].series
+        assert list(series.values) == pytest.approx([v for _, v in kpi.by_year])
+        assert list(chart.plots[0].categories) == [str(y) for y, _ in kpi.by_year]
