@@ -236,6 +236,11 @@ def apply_view(view: View, years_in_data: tuple[int, int]) -> None:
     state["w_depts"] = list(view.depts)
     state["w_years"] = years_within(view.years or years_in_data, years_in_data) or years_in_data
     state["w_year"] = state["w_years"][0]  # the player's year
+    first, last = years_in_data
+    a, b = view.periods or ((first, first), (last, last))
+    state["w_compare_on"] = view.compare is not None
+    state["w_period_a"] = years_within(a, years_in_data) or (first, first)
+    state["w_period_b"] = years_within(b, years_in_data) or (last, last)
     state["prov"] = view.prov
     state["view"] = view
 
@@ -253,7 +258,19 @@ def view_from_widgets(years_in_data: tuple[int, int]) -> View:
         year = state.get("w_year", years_in_data[0])
         years = (year, year)
     values["years"] = None if years == years_in_data else years
-    return View(**values, prov=state.get("prov")).settled()
+    compare = compared_periods()
+    if compare:  # the two periods are the years shown
+        values.update(player=False, years=None)
+    return View(**values, prov=state.get("prov"), compare=compare).settled()
+
+
+def compared_periods() -> tuple[int, int, int, int] | None:
+    """The comparison the sidebar asks for, if on and of two different periods."""
+    state = st.session_state
+    a, b = state.get("w_period_a"), state.get("w_period_b")
+    if not state.get("w_compare_on") or not a or not b or tuple(a) == tuple(b):
+        return None
+    return (*a, *b)
 
 
 def on_map_event(map_key: str, years_in_data: tuple[int, int]) -> None:
@@ -383,12 +400,7 @@ def sidebar(lang: Lang, years_in_data: tuple[int, int]) -> None:
                     placeholder=t("all_chains", lang), disabled=not indicator.by_value_chain,
                     help=None if indicator.by_value_chain else t("no_chains", lang))
     if years_in_data[0] < years_in_data[1]:
-        bar.toggle(t("player", lang), key="w_player", help=t("player_help", lang),
-                   on_change=start_player)
-        if st.session_state.get("w_player"):
-            year_player(lang, years_in_data)
-        else:
-            bar.slider(t("years", lang), *years_in_data, key="w_years")
+        years_sidebar(lang, years_in_data)
     departments = geodata.load_boundaries("department")
     names = dict(zip(departments["ubigeo"], departments["name"], strict=True))
     bar.multiselect(t("departments", lang), list(names), key="w_depts",
@@ -405,6 +417,23 @@ def sidebar(lang: Lang, years_in_data: tuple[int, int]) -> None:
         st.checkbox(t("show_localities", lang), key="w_localities")
         st.checkbox(t("show_labels", lang), key="w_labels")
     bar.toggle(t("present", lang), key="w_present")
+
+
+def years_sidebar(lang: Lang, years_in_data: tuple[int, int]) -> None:
+    """The years shown: a range, the year player, or two periods compared."""
+    bar, state = st.sidebar, st.session_state
+    comparing = bool(state.get("w_compare_on"))
+    bar.toggle(t("player", lang), key="w_player", help=t("player_help", lang),
+               on_change=start_player, disabled=comparing)
+    bar.toggle(t("compare", lang), key="w_compare_on", help=t("compare_help", lang),
+               disabled=bool(state.get("w_player")))
+    if comparing:
+        bar.slider(t("period_a", lang), *years_in_data, key="w_period_a")
+        bar.slider(t("period_b", lang), *years_in_data, key="w_period_b")
+    elif state.get("w_player"):
+        year_player(lang, years_in_data)
+    else:
+        bar.slider(t("years", lang), *years_in_data, key="w_years")
 
 
 def start_player() -> None:

@@ -208,3 +208,18 @@ def test_the_year_player_steps_through_years_with_a_link_per_year():
     linked = run_page(player="1", years="2022")
     assert linked.select_slider(key="w_year").value == 2022
     assert linked.button(key="w_year_forward").disabled
+
+
+def test_compare_maps_the_change_between_two_periods_with_a_link():
+    app = run_page(indicator="hectares", lang="en")
+    app.toggle(key="w_compare_on").set_value(True).run()
+    app.slider(key="w_period_a").set_value((2018, 2019)).run()
+    app.slider(key="w_period_b").set_value((2021, 2022)).run()
+    assert query(app)["compare"] == "2018-2019,2021-2022"
+    legend = map_payload(app)
+    assert "change 2021–2022 minus 2018–2019" in json.dumps(legend, ensure_ascii=False)
+    linked = run_page(indicator="hectares", compare="2018-2019,2021-2022")
+    assert linked.toggle(key="w_compare_on").value
+    assert linked.slider(key="w_period_b").value == (2021, 2022)
+    assert "cambio 2021–2022 menos 2018–2019" in json.dumps(map_payload(linked),
+                                                               ensure_ascii=False)

@@ -65,6 +65,36 @@ def classify(values, scheme: str = "quantiles", k: int = 5, palette: str = "YlGn
     return Classes(bounds=bounds, colors=tuple(_palette(palette, len(bounds) - 1)))
 
 
+CHANGE_PALETTE = "RdBu"  # diverging, colour-blind safe: red less, blue more
+
+
+def classify_change(values, k: int = 5) -> Classes:
+    """``k`` classes of a change centred on zero: the same bounds on both sides (quantiles
+    of the size of the changes), an odd ``k`` with a neutral middle class around zero."""
+    if k not in K_RANGE:
+        raise ClassificationError(f"k={k} classes is outside {K_RANGE.start}–{K_RANGE.stop - 1}")
+    y = np.asarray(values, dtype=float)
+    sizes = np.abs(y[np.isfinite(y)])
+    sizes = sizes[sizes > 0]
+    if sizes.size == 0:
+        return Classes(bounds=(0.0, 0.0), colors=_diverging(1)) \
+            if np.isfinite(y).any() else Classes(bounds=(), colors=())
+    side = k // 2
+    steps = side + 1 if k % 2 else side
+    cuts = np.quantile(sizes, [i / steps for i in range(1, steps + 1)])
+    positive = [float(c) for c in np.unique(cuts) if c > 0]
+    middle = [] if k % 2 else [0.0]
+    bounds = (*(-c for c in reversed(positive)), *middle, *positive)
+    return Classes(bounds=bounds, colors=_diverging(len(bounds) - 1))
+
+
+def _diverging(n: int) -> tuple[str, ...]:
+    """n colours of the change palette, symmetric (ColorBrewer starts at 3): one class
+    is the neutral middle, two are the ends."""
+    colors = color_brewer(CHANGE_PALETTE, max(n, 3))
+    return {1: (colors[1],), 2: (colors[0], colors[-1])}.get(n, tuple(colors))
+
+
 def _upper_bounds(y: np.ndarray, distinct: np.ndarray, scheme: str, k: int) -> tuple[float, ...]:
     import mapclassify  # ~1.7 s (scipy, scikit-learn, matplotlib): only where classes are made
 

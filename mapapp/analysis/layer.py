@@ -19,7 +19,7 @@ from mapapp.analysis.aggregate import (
     filter_results,
     join_with_boundaries,
 )
-from mapapp.analysis.classify import Classes, classify
+from mapapp.analysis.classify import Classes, classify, classify_change
 from mapapp.boundaries import geodata
 from mapapp.model import catalog
 from mapapp.model.formatting import format_number, format_share, format_value
@@ -67,7 +67,10 @@ class MapLayer:
 
     @property
     def years(self) -> tuple[int, int] | None:
-        """The years shown: the view's, or all the data has."""
+        """The years shown: the view's, or all the data has (a comparison: its title
+        says which)."""
+        if self.view.compare:
+            return None
         return self.view.years or self.data.years
 
 
@@ -86,10 +89,11 @@ def build_layer(dataset: Dataset, view: View,
     areas (no data stays NaN), ranked by the measure shown (1 = largest). The year
     player's classes and circle sizes are those of every year of the data together, so
     that a colour or a size means the same amount in each year."""
-    places, aggregate = _places_shown(dataset, view, detail)
+    places, aggregate = (_change_shown if view.compare else _places_shown)(dataset, view, detail)
     places["rank"] = places["shown"].rank(ascending=False, method="min").astype("Int64")
     scale = _every_year_shown(dataset, view) if view.player else places["shown"]
-    classes = classify(scale.to_numpy(dtype=float), view.scheme, view.k, view.palette)
+    classes = classify_change(scale.to_numpy(dtype=float), view.k) if view.compare else \
+        classify(scale.to_numpy(dtype=float), view.scheme, view.k, view.palette)
     localities = None if dataset.localities is None else \
         filter_localities(dataset.localities, view)
     return MapLayer(view, places, classes, measure_unit(view), aggregate.unallocated,
@@ -111,6 +115,22 @@ def _places_shown(dataset: Dataset, view: View,
         places["shown"] = places["value"] / places["area_km2"]
     else:
         places["shown"] = places["share"] * 100
+    return places, aggregate
+
+
+def _change_shown(dataset: Dataset, view: View,
+                  detail: geodata.Detail) -> tuple[gpd.GeoDataFrame, Aggregate]:
+    """The measure's change from period A to period B in each place (B − A). A sum with
+    no rows in one period counts as zero there; a mean needs both periods."""
+    (a, b) = view.periods or ((0, 0), (0, 0))
+    first, _ = _places_shown(dataset, replace(view, compare=None, years=a), detail)
+    places, aggregate = _places_shown(dataset, replace(view, compare=None, years=b), detail)
+    before, after = first["shown"], places["shown"]
+    if not catalog.INDICATORS[view.indicator].is_percentage:
+        some = before.notna() | after.notna()
+        before, after = before.where(~some, before.fillna(0)), after.where(~some, after.fillna(0))
+    places["value"] = places["shown"] = after - before
+    places["share"] = np.nan  # a share of a change is no share
     return places, aggregate
 
 
@@ -154,6 +174,10 @@ def title(view: View) -> str:
         label += f" {t('per_km2', view.lang)}"
     elif view.measure == "share" and not ind.is_percentage:
         label += f" — {t('share_of_total', view.lang)}"
+    if view.periods:  # which period minus which
+        a, b = view.periods
+        label += (f" — {t('change', view.lang)} {years_text(b)} {t('minus', view.lang)} "
+                  f"{years_text(a)}")
     return label
 
 

@@ -38,6 +38,15 @@ TEXT: dict[str, dict[str, str]] = {
     "progress_by_year": {"es": "Avance por año", "en": "Progress by year"},
     "lima_callao_inset": {"es": "Lima y Callao", "en": "Lima and Callao"},
     "player": {"es": "Año por año", "en": "Year by year"},
+    "change": {"es": "cambio", "en": "change"},
+    "minus": {"es": "menos", "en": "minus"},
+    "compare": {"es": "Comparar dos periodos", "en": "Compare two periods"},
+    "compare_help": {"es": "Un mapa del cambio: el segundo periodo menos el primero, en "
+                           "colores que divergen desde cero.",
+                     "en": "A map of the change: the second period minus the first, in "
+                           "colours diverging from zero."},
+    "period_a": {"es": "Periodo A (antes)", "en": "Period A (before)"},
+    "period_b": {"es": "Periodo B (después)", "en": "Period B (after)"},
     "player_help": {"es": "Un año a la vez, con los mismos colores y tamaños para todos los "
                           "años, para compararlos.",
                     "en": "One year at a time, with the same colours and sizes for every "

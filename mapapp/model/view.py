@@ -5,7 +5,8 @@ cannot use); ``View.to_query`` writes them back. Parameters: lang, level,
 indicator, measure, chain (comma list), years (2019-2021), dept (comma list
 of ubigeo), prov (a province ubigeo, after drilling down), amazon, scheme, k,
 palette, basemap, localities, labels, present, player (1: the year player, one
-year at a time on class breaks and circle sizes fixed across the data's years).
+year at a time on class breaks and circle sizes fixed across the data's years),
+compare (two periods, ``2018-2019,2021-2022``: a map of the second minus the first).
 
 A link is text anyone can write: each value is capped in length, every code
 must name a place of the boundary edition that has shapes at the map's level,
@@ -61,6 +62,7 @@ class View:
     labels: bool = True
     present: bool = False
     player: bool = False  # one year at a time, on a scale fixed across the years
+    compare: tuple[int, int, int, int] | None = None  # periods A, B: the map shows B − A
 
     @property
     def filters(self) -> Filters:
@@ -70,8 +72,17 @@ class View:
 
     @property
     def is_choropleth(self) -> bool:
-        """Counts are circles; densities, shares and percentages are choropleths."""
-        return self.measure != "value" or catalog.INDICATORS[self.indicator].is_percentage
+        """Counts are circles; densities, shares, percentages and changes are choropleths."""
+        return (self.measure != "value" or catalog.INDICATORS[self.indicator].is_percentage
+                or self.compare is not None)
+
+    @property
+    def periods(self) -> tuple[tuple[int, int], tuple[int, int]] | None:
+        """(A, B) of a comparison: the map shows B − A."""
+        if self.compare is None:
+            return None
+        a0, a1, b0, b1 = self.compare
+        return (a0, a1), (b0, b1)
 
     def settled(self) -> View:
         """Without the drilled-down province once the view has moved away from it (to
@@ -182,6 +193,8 @@ def _has_shapes(level: str, code: str) -> bool:
 def _within_data(view: View, years_in_data: tuple[int, int] | None, asked: str,
                  notes: list[str]) -> View:
     """Years outside the data: clamped to it when they overlap, else every year."""
+    if years_in_data is not None and view.compare:
+        view = _periods_within(view, years_in_data, notes)
     if years_in_data is not None and view.player:
         return _one_year(view, years_in_data, asked, notes)
     if view.years is None or years_in_data is None:
@@ -195,6 +208,24 @@ def _within_data(view: View, years_in_data: tuple[int, int] | None, asked: str,
         notes.append(f"years={_quote(asked)}: the data covers {span}; showing "
                      f"{years_text(clamped)}")
     return replace(view, years=None if clamped == years_in_data else clamped)
+
+
+def _periods_within(view: View, years_in_data: tuple[int, int], notes: list[str]) -> View:
+    """Both periods clamped to the data's years, or no comparison (with a note)."""
+    a, b = view.periods or ((0, 0), (0, 0))
+    clamped = [years_within(a, years_in_data), years_within(b, years_in_data)]
+    asked = _to_text(view.compare)
+    if None in clamped:
+        notes.append(f"compare={_quote(asked)}: the data covers {years_text(years_in_data)}")
+        return replace(view, compare=None)
+    if clamped[0] == clamped[1]:
+        notes.append(f"compare={_quote(asked)}: the two periods are the same years")
+        return replace(view, compare=None)
+    compare = (*clamped[0], *clamped[1])
+    if compare != view.compare:
+        notes.append(f"compare={_quote(asked)}: the data covers {years_text(years_in_data)}; "
+                     f"comparing {_to_text(compare)}")
+    return replace(view, compare=compare, player=False)  # type: ignore[arg-type]
 
 
 def _one_year(view: View, years_in_data: tuple[int, int], asked: str,
@@ -231,6 +262,8 @@ def _to_text(value: object) -> str:
         return "1" if value else "0"
     if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, int) for v in value):
         return str(value[0]) if value[0] == value[1] else f"{value[0]}-{value[1]}"
+    if isinstance(value, tuple) and len(value) == 4 and all(isinstance(v, int) for v in value):
+        return f"{_to_text(value[:2])},{_to_text(value[2:])}"  # compare: two periods
     if isinstance(value, tuple):
         return ",".join(value)
     return str(value)
@@ -258,6 +291,14 @@ def _years(text: str) -> tuple[int, int]:
     if start > end:
         raise ValueError("the first year is after the last")
     return start, end
+
+
+def _periods(text: str) -> tuple[int, int, int, int]:
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise ValueError("write two periods like 2018-2019,2021-2022")
+    (a0, a1), (b0, b1) = (_years(part.strip()) for part in parts)
+    return a0, a1, b0, b1
 
 
 def _items(text: str) -> tuple[str, ...]:
@@ -313,7 +354,7 @@ _PARSERS = {
     "chain": _chains, "years": _years, "dept": _codes("department"), "prov": _province,
     "amazon": _flag, "scheme": _choice(SCHEMES), "k": _k, "palette": _choice(PALETTES),
     "basemap": _choice(BASEMAPS), "localities": _flag, "labels": _flag, "present": _flag,
-    "player": _flag,
+    "player": _flag, "compare": _periods,
 }
 _FIELD = {"chain": "chains", "dept": "depts"}
 URL_PARAMETERS = tuple(_PARSERS)

@@ -47,3 +47,31 @@ def test_few_distinct_values_make_fewer_classes(values, colours):
 def test_bad_options_are_named(args, message):
     with pytest.raises(ClassificationError, match=message):
         classify(VALUES, **args)
+
+
+@pytest.mark.parametrize("k", [3, 4, 5, 6, 7])
+def test_change_classes_are_centred_on_zero(k):
+    from mapapp.analysis.classify import classify_change
+
+    values = np.random.default_rng(k).normal(0, 100, 300)
+    classes = classify_change(np.append(values, np.nan), k)
+    bounds = np.array(classes.bounds)
+    assert len(classes.colors) == k == len(bounds) - 1
+    assert bounds == pytest.approx(-bounds[::-1])  # the same bounds on both sides
+    assert bounds[-1] == pytest.approx(np.abs(values).max())
+    middle = classes.colors[k // 2]
+    assert (middle == "#f7f7f7") == (k % 2 == 1)  # odd: a neutral class around zero
+    assert classes.colors[0] != classes.colors[-1]
+    assert classes.class_of(-bounds[-1]) < classes.class_of(0) < classes.class_of(bounds[-1])
+
+
+@pytest.mark.parametrize("values, bounds, colors", [
+    ([0.0, 0.0], (0.0, 0.0), 1),  # nothing changed: one neutral class
+    ([np.nan], (), 0),
+    ([3.0, -3.0, 3.0], (-3.0, 3.0), 1),
+])
+def test_change_classes_of_few_values(values, bounds, colors):
+    from mapapp.analysis.classify import classify_change
+
+    classes = classify_change(values, 5)
+    assert classes.bounds == bounds and len(classes.colors) == colors

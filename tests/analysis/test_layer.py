@@ -70,3 +70,26 @@ def test_the_year_player_keeps_classes_and_circle_sizes_across_years(view, grows
     free = [build_layer(dataset, dataclasses.replace(view, player=False, years=(y, y)))
             for y in (2018, 2022)]
     assert free[0].classes.bounds != free[1].classes.bounds  # what the player prevents
+
+
+@pytest.mark.parametrize("indicator, level", [("hectares", "department"),
+                                              ("families_supported", "province"),
+                                              ("coca_free_share", "department")])
+def test_a_comparison_maps_the_second_period_minus_the_first(indicator, level):
+    dataset = demo_dataset()
+    view = View(indicator=indicator, level=level, lang="en")
+    change = build_layer(dataset, dataclasses.replace(view, compare=(2018, 2019, 2021, 2022)))
+    before = build_layer(dataset, dataclasses.replace(view, years=(2018, 2019))).places
+    after = build_layer(dataset, dataclasses.replace(view, years=(2021, 2022))).places
+    places = change.places.set_index("ubigeo")
+    for code, b, a in zip(after["ubigeo"], before["shown"], after["shown"], strict=True):
+        if pd.isna(a) and pd.isna(b):
+            assert pd.isna(places.loc[code, "shown"])
+        elif indicator == "coca_free_share" and (pd.isna(a) or pd.isna(b)):
+            assert pd.isna(places.loc[code, "shown"])  # a mean needs both periods
+        else:
+            expected = (0 if pd.isna(a) else a) - (0 if pd.isna(b) else b)
+            assert places.loc[code, "shown"] == pytest.approx(expected)
+    assert change.title.endswith("change 2021–2022 minus 2018–2019")
+    assert change.view.is_choropleth and change.years is None
+    assert change.places["share"].isna().all()

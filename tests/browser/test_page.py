@@ -260,3 +260,19 @@ def test_the_standalone_html_export_draws_styled_with_no_network(browser):
         assert requests == [] and errors == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("lang, heading", [("es", "cambio 2021–2022 menos 2018–2019"),
+                                           ("en", "change 2021–2022 minus 2018–2019")])
+def test_compare_mode_from_a_link_shows_the_change_in_diverging_colours(offline, lang, heading):
+    view = offline()
+    frame = view.open(f"?lang={lang}&indicator=hectares&compare=2018-2019,2021-2022"
+                      "&basemap=none&localities=0")
+    assert heading in frame.locator(".map-legend").inner_text()
+    swatches = frame.locator(".map-legend .swatch:not(.nodata)")
+    colours = [swatches.nth(i).evaluate("e => getComputedStyle(e).backgroundColor")
+               for i in range(swatches.count())]
+    assert colours[0] != colours[-1] and len(colours) == 5  # red … neutral … blue
+    view.page.wait_for_timeout(1000)
+    view.screenshot(f"compare-{lang}")
+    assert view.errors == []

@@ -52,6 +52,8 @@ def test_bad_parameters_are_ignored_with_a_note(query, note):
     View(measure="share", scheme="equal_interval", k=3, palette="Greens", localities=False,
          labels=False, amazon=True),
     View(player=True, years=(2021, 2021)),
+    View(compare=(2018, 2019, 2021, 2022), indicator="hectares"),
+    View(compare=(2018, 2018, 2022, 2022)),
 ])
 def test_to_query_round_trips(view):
     query = view.to_query()
@@ -126,3 +128,19 @@ def test_the_year_player_shows_one_year_of_the_data(query, years, note):
     assert (notes[0] if notes else None) == (None if note is None else notes[0])
     assert note is None or note in notes[0]
     assert view.to_query()["years"] == str(years[0])
+
+
+@pytest.mark.parametrize("text, compare, note", [
+    ("2018-2019,2021-2022", (2018, 2019, 2021, 2022), None),
+    ("2022,2018", (2022, 2022, 2018, 2018), None),  # B before A: a fall shows as a rise
+    ("2016-2019,2021-2030", (2018, 2019, 2021, 2022), "comparing 2018-2019,2021-2022"),
+    ("2019,2019", None, "the two periods are the same years"),
+    ("2030,2031", None, "the data covers 2018–2022"),
+    ("2019", None, "write two periods"),
+    ("2019-2018,2021", None, "the first year is after the last"),
+])
+def test_compare_takes_two_periods_of_the_data(text, compare, note):
+    view, notes = View.from_query({"compare": text, "player": "1"}, (2018, 2022))
+    assert view.compare == compare
+    assert (notes == []) if note is None else (len(notes) == 1 and note in notes[0])
+    assert not view.player or compare is None  # comparing is not playing
