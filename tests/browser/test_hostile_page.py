@@ -25,12 +25,19 @@ def test_hostile_names_show_as_text_and_run_nothing(offline):
     success = view.page.get_by_test_id("stAlertContentSuccess")
     success.wait_for(timeout=30_000)
     assert success.inner_text().endswith(f"{IMG}.csv")
-    view.idle()  # the rerun settled before the next upload
+    view.page.wait_for_timeout(1500)  # the rerun has started (and shows its status) …
+    view.idle()  # … and settled before the next upload
     localities = ("name,lat,lon,year,connection_type\n"
                   f"\"{SCRIPT}{IMG}{JINJA}\",-8.4,-76.4,2021,fixed\n").encode()
     uploads.nth(1).set_input_files(files=[{"name": "loc.csv", "mimeType": "text/csv",
                                            "buffer": localities}])
-    wait_for(view.page, lambda: view.map_frame().locator(".locality").count() == 1)
+    try:
+        wait_for(view.page, lambda: view.map_frame().locator(".locality").count() == 1)
+    except AssertionError:
+        view.screenshot("hostile-names-no-locality")
+        alerts = view.page.get_by_test_id("stAlert").all_inner_texts()
+        raise AssertionError(f"no locality on the map; the page says {alerts}; "
+                             f"{view.diagnose()}") from None
     frame = view.map_frame()
     frame.locator(".locality").dispatch_event("click")  # Leaflet opens the popup on click
     popup = frame.locator(".locality-popup")

@@ -211,7 +211,7 @@ def test_png_download_from_the_page(offline):
     view = offline()
     view.open("?basemap=none&lang=en")
     with view.page.expect_download(timeout=60_000) as download:
-        view.page.get_by_role("button", name="PNG").click()
+        view.page.get_by_role("button", name="PNG", exact=True).click()
     saved = download.value.path()
     from PIL import Image
 
