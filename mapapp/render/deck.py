@@ -42,18 +42,25 @@ def build_deck(dataset: Dataset, view: View) -> bytes:
     first.notes_slide.notes_text_frame.text = credits.notes
     _goals_slide(deck, dataset.results, view, credits)
     _progress_slide(deck, dataset.results, view, credits)
-    for one in map_views(view):
+    for one in map_views(view, dataset.years):
         _map_slide(deck, build_layer(dataset, one, "print"), credits)
     buffer = io.BytesIO()
     deck.save(buffer)
     return buffer.getvalue()
 
 
-def map_views(view: View) -> list[View]:
-    """One map per value chain chosen (for an indicator split by chain), else one."""
+def map_views(view: View, years_in_data: tuple[int, int] | None = None) -> list[View]:
+    """One map per value chain chosen (for an indicator split by chain), else one; the
+    year player: that for each year of the data, on the player's one scale (a comparison
+    is one map, of the change)."""
+    views = [view]
     if len(view.chains) > 1 and catalog.INDICATORS[view.indicator].by_value_chain:
-        return [replace(view, chains=(chain,)) for chain in view.chains]
-    return [view]
+        views = [replace(view, chains=(chain,)) for chain in view.chains]
+    if view.player and years_in_data:
+        first, last = years_in_data
+        views = [replace(one, years=(year, year)) for one in views
+                 for year in range(first, last + 1)]
+    return views
 
 
 def _goals_slide(deck, results: pd.DataFrame, view: View, credits: Credits) -> None:

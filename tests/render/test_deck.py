@@ -31,3 +31,16 @@ def test_progress_slide_has_an_editable_chart_per_key_figure(view):
         (series,) = chart.plots[0].series
         assert list(series.values) == pytest.approx([v for _, v in kpi.by_year])
         assert list(chart.plots[0].categories) == [str(y) for y, _ in kpi.by_year]
+
+
+@pytest.mark.parametrize("view, titles", [
+    (View(player=True, years=(2020, 2020)),
+     [f"Familias apoyadas — Por departamento · {y}" for y in range(2018, 2023)]),
+    (View(lang="en", indicator="hectares", compare=(2018, 2019, 2021, 2022)),
+     ["Hectares established — change 2021–2022 minus 2018–2019 — By department"]),
+])
+def test_map_slides_follow_the_player_and_the_comparison(view, titles):
+    deck = Presentation(io.BytesIO(build_deck(DEMO, view)))
+    notes = [slide.notes_slide.notes_text_frame.text.splitlines()[0] for slide in deck.slides
+             if any(shape.shape_type == 13 for shape in slide.shapes)]
+    assert notes == titles
