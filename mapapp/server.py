@@ -28,10 +28,12 @@ def warm_up() -> float:
     # Not the page itself: a Streamlit component (streamlit-folium) imported before the
     # server runs registers where the server never looks, and its frame would not load.
     from mapapp.analysis.classify import classify
+    from mapapp.analysis.kpis import goal_kpis
     from mapapp.analysis.layer import build_layer
     from mapapp.boundaries import geodata
     from mapapp.ingest.datasets import demo_dataset
     from mapapp.model.view import View
+    from mapapp.render.charts import kpi_chart
     from mapapp.render.web_map import base_map, style_data
 
     classify([1.0, 2.0, 3.0], k=3)  # imports mapclassify, the heaviest import
@@ -45,6 +47,7 @@ def warm_up() -> float:
         view = View()
         style_data(build_layer(dataset, view))
         base_map(view).get_root().render()  # compiles folium's templates
+        kpi_chart(goal_kpis(dataset.results, 3)[0], view.lang).to_dict()  # altair's schema
     except (geodata.GeodataError, OSError, ValueError, KeyError):
         LOG.exception("warming the caches failed; the page will say what to fix")
     return time.perf_counter() - start
