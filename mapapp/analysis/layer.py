@@ -128,7 +128,7 @@ def _change_shown(dataset: Dataset, view: View,
     before, after = first["shown"], places["shown"]
     if not catalog.INDICATORS[view.indicator].is_percentage:
         some = before.notna() | after.notna()
-        before, after = before.where(~some, before.fillna(0)), after.where(~some, after.fillna(0))
+        before, after = before.fillna(0).where(some), after.fillna(0).where(some)
     places["value"] = places["shown"] = after - before
     places["share"] = np.nan  # a share of a change is no share
     return places, aggregate
