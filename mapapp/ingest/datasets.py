@@ -37,7 +37,7 @@ from mapapp.ingest.results import ValidationReport, read_results
 from mapapp.ingest.table import UnreadableFileError
 from mapapp.model.catalog import PROGRAM_YEARS, Lang
 from mapapp.model.messages import msg, render
-from mapapp.model.provenance import DataShown
+from mapapp.model.provenance import DataShown, Publication
 
 LOG = logging.getLogger(__name__)
 DEMO_KEY = "demo"
@@ -57,6 +57,7 @@ class Dataset:
     results_demo: bool
     localities_demo: bool
     name: str
+    publication: Publication | None = None  # a published version, as exports cite it
 
     @property
     def demo(self) -> bool:
@@ -75,7 +76,8 @@ class Dataset:
     def shown(self) -> DataShown:
         """What renderers and exports say about this data (demo label, credits, years)."""
         return DataShown(demo=self.demo, years=self.years,
-                         name="" if self.results_demo else self.name)
+                         name="" if self.results_demo else self.name,
+                         publication=self.publication)
 
 
 @dataclass(frozen=True)

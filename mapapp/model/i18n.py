@@ -117,6 +117,8 @@ TEXT: dict[str, dict[str, str]] = {
                 "en": "No data for these filters."},
     "of_figure": {"es": "de", "en": "of"},
     "your_data": {"es": "Sus datos", "en": "Your data"},
+    "publication": {"es": "«{title}» ({slug}@{version}, publicado el {date})",
+                    "en": "“{title}” ({slug}@{version}, published {date})"},
     "row": {"es": "fila", "en": "row"},
     "reasons": {"es": "motivos", "en": "reasons"},
     "column": {"es": "columna", "en": "column"},

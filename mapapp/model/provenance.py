@@ -32,6 +32,20 @@ USER_DATA_LABEL = {"es": "Datos del usuario", "en": "User data"}
 
 
 @dataclass(frozen=True)
+class Publication:
+    """A published dataset version, as exports and slides cite it."""
+
+    title: str
+    slug: str
+    version: int
+    published: str  # ISO date (UTC) of the version's publication
+
+    def text(self, lang: Lang) -> str:
+        return t("publication", lang).format(title=self.title, slug=self.slug,
+                                             version=self.version, date=self.published)
+
+
+@dataclass(frozen=True)
 class DataShown:
     """What a map or an export shows: the demo's data or the user's, and the years the
     data covers (``None`` for data without rows)."""
@@ -39,10 +53,13 @@ class DataShown:
     demo: bool
     years: tuple[int, int] | None = None
     name: str = ""  # the user's file, as the page names it
+    publication: Publication | None = None  # when the data is a published version
 
     def credits(self, lang: Lang) -> Credits:
+        data = (DEMO_LABEL[lang] if self.demo else self.publication.text(lang)
+                if self.publication else USER_DATA_LABEL[lang])
         return Credits(
-            data=DEMO_LABEL[lang] if self.demo else USER_DATA_LABEL[lang],
+            data=data, publication=self.publication.text(lang) if self.publication else None,
             source=SOURCE_DOCUMENT[lang], boundaries=BOUNDARIES_ATTRIBUTION[lang],
             licence=LICENCE, demo_label=DEMO_LABEL[lang] if self.demo else None,
             data_word=t("data", lang))
@@ -58,12 +75,19 @@ class Credits:
     licence: str
     demo_label: str | None  # shown wherever the data appears, when it is the demo's
     data_word: str  # "Datos" / "Data"
+    publication: str | None = None  # the published version cited, when it is one
 
     @property
     def source_line(self) -> str:
-        """``Datos: <fact sheet>`` (`` · <demo label>`` for the demo)."""
+        """``Datos: <fact sheet>`` (`` · <demo label>`` for the demo; ``<published
+        version> · `` before the fact sheet for a published dataset)."""
         demo = f" · {self.demo_label}" if self.demo_label else ""
-        return f"{self.data_word}: {self.source}{demo}"
+        return f"{self.data_source}{demo}"
+
+    @property
+    def data_source(self) -> str:
+        published = f"{self.publication} · " if self.publication else ""
+        return f"{self.data_word}: {published}{self.source}"
 
     @property
     def lines(self) -> tuple[str, str]:
@@ -72,14 +96,16 @@ class Credits:
 
     @property
     def headline(self) -> str:
-        """One line for a title slide or a footer: the demo label, or the source."""
-        return self.demo_label or self.source
+        """One line for a title slide or a footer: the demo label, or the source (after
+        the published version cited)."""
+        published = f"{self.publication} · " if self.publication else ""
+        return self.demo_label or f"{published}{self.source}"
 
     @property
     def notes(self) -> str:
         """Everything, one per line, for a slide's notes."""
         return "\n".join([*([self.demo_label] if self.demo_label else []),
-                          f"{self.data_word}: {self.source}", self.boundaries, self.licence])
+                          self.data_source, self.boundaries, self.licence])
 
     @property
     def fields(self) -> dict[str, str]:

@@ -165,6 +165,13 @@ def render_map(layer: MapLayer, fmt: str = "png", page: Page | None = None) -> R
     from matplotlib.figure import Figure
 
     page = page or (SLIDE if fmt == "png" else A4_LANDSCAPE)
+    # Text is text: no "$...$" mathtext (a published title or a name could hold one,
+    # and a broken one raises while drawing).
+    with matplotlib.rc_context({"text.parse_math": False}):
+        return _render(layer, fmt, page, Figure, FigureCanvasAgg)
+
+
+def _render(layer: MapLayer, fmt: str, page: Page, Figure, FigureCanvasAgg) -> Rendered:
     credits = layer.data.credits(layer.view.lang)
     fig = Figure(figsize=page.size_in, dpi=page.dpi)
     FigureCanvasAgg(fig)

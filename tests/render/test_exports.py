@@ -12,9 +12,11 @@ from helpers import dataset_with
 from PIL import Image
 from pptx import Presentation
 
+from mapapp.analysis.layer import build_layer
 from mapapp.ingest.datasets import demo_dataset
 from mapapp.model.provenance import BOUNDARIES_ATTRIBUTION, SOURCE_DOCUMENT, DataShown
 from mapapp.model.view import View
+from mapapp.render import png_map
 from mapapp.render.exports import csv_bytes, export_view, neutralise, xlsx_bytes
 
 DEMO = demo_dataset()
@@ -193,6 +195,51 @@ def test_every_format_exports_user_data_without_demo_label(fmt):
                             if s.has_text_frame)
         assert "demostración" not in all_text and SOURCE_DOCUMENT["es"] in " ".join(
             slide.notes_slide.notes_text_frame.text for slide in deck.slides)
+
+
+HOSTILE_TITLE = "Q3 <b>x</b> {{7*7}} $\\frac{1$ =1+1"
+
+
+def all_text(fmt: str, data: bytes) -> str:
+    """What a reader of the file sees, in one string."""
+    if fmt == "pdf":
+        return " ".join(pdf_texts(data))
+    if fmt == "pptx":
+        deck = Presentation(io.BytesIO(data))
+        return " ".join([s.text_frame.text for slide in deck.slides for s in slide.shapes
+                         if s.has_text_frame]
+                        + [slide.notes_slide.notes_text_frame.text for slide in deck.slides])
+    if fmt == "xlsx":
+        book = openpyxl.load_workbook(io.BytesIO(data))
+        return " ".join(str(cell.value) for sheet in book for row in sheet.iter_rows()
+                        for cell in row if cell.value is not None)
+    return data.decode("utf-8", "ignore")
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "html", "pptx", "csv", "xlsx", "geojson"])
+def test_every_format_cites_the_published_version(fmt):
+    from dataclasses import replace
+
+    from mapapp.model.provenance import Publication
+
+    published = replace(dataset_with(False, None), publication=Publication(
+        "Resultados T3", "resultados-t3", 2, "2026-11-27"))
+    text = all_text(fmt, export_view(fmt, published, View(lang="es")))
+    assert "resultados-t3@2" in text and "2026-11-27" in text
+    assert "Resultados T3" in text
+
+
+def test_png_and_pdf_draw_a_hostile_published_title_as_text():
+    """Matplotlib reads "$...$" as mathtext unless told not to: a broken one raised."""
+    from dataclasses import replace
+
+    from mapapp.model.provenance import Publication
+
+    published = replace(dataset_with(False, None), publication=Publication(
+        HOSTILE_TITLE, "q3", 1, "2026-11-27"))
+    layer = build_layer(published, View(), "print")
+    assert png_map.render_map(layer, "png").data.startswith(b"\x89PNG")
+    assert "$\\frac{1$" in " ".join(pdf_texts(png_map.render_map(layer, "pdf").data))
 
 
 @pytest.mark.parametrize("lang", ["es", "en"])
