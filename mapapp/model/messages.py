@@ -347,6 +347,119 @@ CATALOG: dict[str, dict[str, str]] = {
                     "es": "abra el archivo en la aplicación para ver por qué"},
     "cli_wrote_rejected": {"en": "wrote the rejected rows to {path}",
                            "es": "filas rechazadas escritas en {path}"},
+    "cli_published": {
+        "en": "published {ref}: {valid:n} valid rows, {rejected:n} rejected ({database})",
+        "es": "publicado {ref}: {valid:n} filas válidas, {rejected:n} rechazadas ({database})"},
+    "cli_no_datasets": {"en": "no dataset has been published yet",
+                        "es": "todavía no se ha publicado ningún conjunto de datos"},
+    "cli_dataset_line": {
+        "en": "{slug}  “{title}”  {versions:n} versions, latest {latest}, by {by} "
+              "at {at}{retired}",
+        "es": "{slug}  «{title}»  {versions:n} versiones, última {latest}, por {by} "
+              "el {at}{retired}"},
+    "cli_retired": {"en": "  (retired)", "es": "  (retirado)"},
+    "cli_retired_done": {"en": "retired {ref} (by {by}); its data is kept",
+                         "es": "retirado {ref} (por {by}); sus datos se conservan"},
+    "cli_backup_done": {
+        "en": "wrote {path}: {datasets:n} datasets, {versions:n} versions, "
+              "{audit:n} audit entries",
+        "es": "escrito {path}: {datasets:n} conjuntos, {versions:n} versiones, "
+              "{audit:n} entradas del registro"},
+    "cli_restore_done": {
+        "en": "restored {path}: {datasets:n} datasets, {versions:n} versions, "
+              "{audit:n} audit entries",
+        "es": "restaurado {path}: {datasets:n} conjuntos, {versions:n} versiones, "
+              "{audit:n} entradas del registro"},
+    # --- dataset store ---
+    "store_unavailable": {
+        "en": "the dataset store {url} cannot be reached ({reason}); {hint}",
+        "es": "no se puede acceder al almacén de datos {url} ({reason}); {hint}"},
+    "store_hint_locked": {
+        "en": "another process holds it locked; try again in a moment",
+        "es": "otro proceso lo tiene bloqueado; vuelva a intentarlo en un momento"},
+    "store_hint_sqlite": {
+        "en": "check that its folder exists and can be written, or set MAPAPP_DATA_DIR or "
+              "MAPAPP_DATABASE_URL",
+        "es": "compruebe que su carpeta existe y admite escritura, o defina MAPAPP_DATA_DIR o "
+              "MAPAPP_DATABASE_URL"},
+    "store_hint_postgres": {
+        "en": "check that PostgreSQL is running and that MAPAPP_DATABASE_URL gives the right "
+              "host, port, database, user and password",
+        "es": "compruebe que PostgreSQL está en marcha y que MAPAPP_DATABASE_URL indica el "
+              "servidor, puerto, base de datos, usuario y contraseña correctos"},
+    "store_unsupported": {
+        "en": "{url}: the dataset store works with SQLite (sqlite:///path) or PostgreSQL "
+              "(postgresql://…) only",
+        "es": "{url}: el almacén de datos solo funciona con SQLite (sqlite:///ruta) o "
+              "PostgreSQL (postgresql://…)"},
+    "store_newer": {
+        "en": "the dataset store {url} was written by a newer version of mapapp (schema "
+              "{revision}); update mapapp to open it",
+        "es": "el almacén de datos {url} fue escrito por una versión más nueva de mapapp "
+              "(esquema {revision}); actualice mapapp para abrirlo"},
+    "store_not_found": {"en": "there is no dataset named {slug}",
+                        "es": "no hay ningún conjunto de datos llamado {slug}"},
+    "store_version_not_found": {"en": "dataset {slug} has no version {version}",
+                                "es": "el conjunto de datos {slug} no tiene versión {version}"},
+    "store_retired": {"en": "dataset {slug} was retired by {by} on {at}",
+                      "es": "el conjunto de datos {slug} fue retirado por {by} el {at}"},
+    "store_version_retired": {
+        "en": "version {version} of dataset {slug} was retired by {by} on {at}",
+        "es": "la versión {version} del conjunto de datos {slug} fue retirada por {by} el {at}"},
+    "store_already_retired": {"en": "{what}; nothing changed", "es": "{what}; no se cambió nada"},
+    "store_publish_retired": {"en": "{what}; publish under another name",
+                              "es": "{what}; publique con otro nombre"},
+    "store_bad_slug": {
+        "en": "{value} is not a valid dataset name: use 1 to 63 characters, lowercase letters "
+              "a-z, digits and hyphens, beginning with a letter or a digit",
+        "es": "{value} no es un nombre de conjunto de datos válido: use de 1 a 63 caracteres, "
+              "letras minúsculas a-z, dígitos y guiones, empezando por una letra o un dígito"},
+    "store_bad_ref": {
+        "en": "{value} is not a dataset reference: write name or name@version, the version "
+              "a whole number from 1",
+        "es": "{value} no es una referencia a un conjunto de datos: escriba nombre o "
+              "nombre@versión, la versión un número entero desde 1"},
+    "store_too_long": {"en": "the {field} has {length:n} characters, more than the {limit:n} "
+                             "allowed",
+                       "es": "el campo {field} tiene {length:n} caracteres, más de los "
+                             "{limit:n} permitidos"},
+    "store_field_empty": {"en": "the {field} is empty", "es": "el campo {field} está vacío"},
+    "store_field_title": {"en": "title", "es": "título"},
+    "store_field_note": {"en": "note", "es": "nota"},
+    "store_field_by": {"en": "user name", "es": "nombre de usuario"},
+    "store_no_valid_rows": {
+        "en": "{file}: none of its {total:n} rows is valid; there is nothing to publish",
+        "es": "{file}: ninguna de sus {total:n} filas es válida; no hay nada que publicar"},
+    "store_not_empty": {
+        "en": "a backup is restored into an empty store only, and {url} already holds "
+              "datasets ({count:n}); restore into a new database (MAPAPP_DATA_DIR or "
+              "MAPAPP_DATABASE_URL)",
+        "es": "una copia de seguridad solo se restaura en un almacén vacío, y {url} ya tiene "
+              "conjuntos de datos ({count:n}); restáurela en una base de datos nueva "
+              "(MAPAPP_DATA_DIR o MAPAPP_DATABASE_URL)"},
+    "store_bad_backup": {"en": "{file} cannot be restored: {reason}; nothing was restored",
+                         "es": "{file} no se puede restaurar: {reason}; no se restauró nada"},
+    "store_backup_not_zip": {"en": "it is not a zip file", "es": "no es un archivo zip"},
+    "store_backup_no_manifest": {
+        "en": "it has no manifest.json, so it is not a mapapp backup",
+        "es": "no tiene manifest.json, así que no es una copia de seguridad de mapapp"},
+    "store_backup_unexpected": {"en": "it holds {name}, which a mapapp backup never holds",
+                                "es": "contiene {name}, que una copia de mapapp nunca contiene"},
+    "store_backup_missing": {"en": "its manifest lists {name}, which it does not hold",
+                             "es": "su manifiesto menciona {name}, que no contiene"},
+    "store_backup_too_large": {"en": "{name} is larger than {limit:n} bytes",
+                               "es": "{name} ocupa más de {limit:n} bytes"},
+    "store_backup_bad_entry": {
+        "en": "{name} is damaged or not what its manifest says ({error})",
+        "es": "{name} está dañado o no es lo que dice su manifiesto ({error})"},
+    "store_backup_bad_manifest": {"en": "its manifest.json is not valid ({error})",
+                                  "es": "su manifest.json no es válido ({error})"},
+    "store_bad_data": {
+        "en": "version {version} of dataset {slug}: its stored data cannot be read ({error})",
+        "es": "versión {version} del conjunto de datos {slug}: sus datos guardados no se "
+              "pueden leer ({error})"},
+    "store_cannot_write": {"en": "cannot write {path}: {error}",
+                           "es": "no se puede escribir {path}: {error}"},
 }
 
 # Words a message puts into the language (spec ``w``); others come from i18n's ``t``,

@@ -63,6 +63,7 @@ class View:
     present: bool = False
     player: bool = False  # one year at a time, on a scale fixed across the years
     compare: tuple[int, int, int, int] | None = None  # periods A, B: the map shows B − A
+    data: str | None = None  # a published dataset: "slug" (its latest version) or "slug@N"
 
     @property
     def filters(self) -> Filters:
@@ -143,6 +144,11 @@ class View:
         view = _drawable(cls(**values), notes)  # type: ignore[arg-type]
         asked = _last(params.get("years", ""))
         return _within_data(view, years_in_data, asked, notes), notes
+
+
+def param_note(name: str, value: str, reason: str) -> str:
+    """A link's note: ``name='value': reason`` (the value's start, quoted)."""
+    return f"{name}={_quote(value)}: {reason}"
 
 
 def _quote(text: str) -> str:
@@ -342,6 +348,27 @@ def _province(text: str) -> str:
     return codes[0]
 
 
+SLUG_WORDS = "a-z, 0-9 and '-', starting with a letter or digit, at most 63 characters"
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")  # a published dataset's name
+_VERSION = re.compile(r"[1-9][0-9]{0,8}")
+
+
+def parse_data_ref(text: str) -> tuple[str, int | None]:
+    """A published dataset's reference, ``slug`` (its latest version) or ``slug@N``.
+    The one syntax of links and of the command line."""
+    slug, at, version = text.partition("@")
+    if not SLUG.fullmatch(slug):
+        raise ValueError(f"not a dataset name ({SLUG_WORDS})")
+    if at and not _VERSION.fullmatch(version):
+        raise ValueError("the version after @ is a number from 1")
+    return slug, int(version) if at else None
+
+
+def _data_ref(text: str) -> str:
+    slug, version = parse_data_ref(text)
+    return slug if version is None else f"{slug}@{version}"
+
+
 def _k(text: str) -> int:
     if not ascii_digits(text) or int(text) not in K_RANGE:
         raise ValueError(f"use {K_RANGE.start} to {K_RANGE.stop - 1}")
@@ -354,7 +381,7 @@ _PARSERS = {
     "chain": _chains, "years": _years, "dept": _codes("department"), "prov": _province,
     "amazon": _flag, "scheme": _choice(SCHEMES), "k": _k, "palette": _choice(PALETTES),
     "basemap": _choice(BASEMAPS), "localities": _flag, "labels": _flag, "present": _flag,
-    "player": _flag, "compare": _periods,
+    "player": _flag, "compare": _periods, "data": _data_ref,
 }
 _FIELD = {"chain": "chains", "dept": "depts"}
 URL_PARAMETERS = tuple(_PARSERS)
