@@ -20,6 +20,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.uploaded_file_manager import DeletedFile, UploadedFile
 from streamlit_folium import st_folium
 
+from mapapp import app_publish
 from mapapp.analysis.kpis import KPI, describe_kpi, goal_kpis
 from mapapp.analysis.layer import MapLayer, build_layer, shown_areas, tooltip_rows
 from mapapp.boundaries import geodata
@@ -33,6 +34,8 @@ from mapapp.ingest.datasets import (
     with_localities,
     with_results,
 )
+from mapapp.ingest.localities import LocalityReport
+from mapapp.ingest.results import ValidationReport
 from mapapp.ingest.templates import template
 from mapapp.model import catalog
 from mapapp.model.catalog import Lang
@@ -47,11 +50,14 @@ from mapapp.model.view import (
     PALETTES,
     SCHEMES,
     View,
+    param_note,
     years_within,
 )
+from mapapp.published import PUBLISHED_PREFIX, PageData, page_data
 from mapapp.render.charts import kpi_alt_text, kpi_chart
 from mapapp.render.exports import FORMATS, csv_bytes, export_view, file_name
 from mapapp.render.web_map import base_map, style_data, style_group
+from mapapp.store import FileInfo
 
 LOG = logging.getLogger(__name__)
 MAP_HEIGHT = 640
@@ -67,25 +73,29 @@ h1 { font-size: 2.6rem !important; }
 """
 
 
-# The demo's views are cached for every session; an upload's views only in its own
-# session's cache, which Streamlit empties when the session's connection closes: no
-# server-wide cache holds anything built from a user's file. Callers must not modify
-# what the caches return.
+# The demo's views and a published version's are cached for every session; an upload's
+# views only in its own session's cache, which Streamlit empties when the session's
+# connection closes: no server-wide cache holds anything built from a user's file.
+# Callers must not modify what the caches return.
+
+def shared(dataset_key: str) -> bool:
+    return dataset_key == DEMO_KEY or dataset_key.startswith(PUBLISHED_PREFIX)
+
 
 def cached_layer(_dataset: Dataset, view: View) -> MapLayer:
-    cache = _shared_layer if _dataset.key == DEMO_KEY else _session_layer
+    cache = _shared_layer if shared(_dataset.key) else _session_layer
     return cache(_dataset.key, _dataset, view)
 
 
 def cached_style(dataset_key: str, _layer: MapLayer, view: View) -> dict:
     """What the map shows for a view (plain data)."""
-    cache = _shared_style if dataset_key == DEMO_KEY else _session_style
+    cache = _shared_style if shared(dataset_key) else _session_style
     return cache(dataset_key, _layer, view)
 
 
 def cached_kpis(dataset_key: str, _results: pd.DataFrame, goal: int | None,
                 filters) -> list[KPI]:
-    cache = _shared_kpis if dataset_key == DEMO_KEY else _session_kpis
+    cache = _shared_kpis if shared(dataset_key) else _session_kpis
     return cache(dataset_key, _results, goal, filters)
 
 
@@ -145,11 +155,14 @@ class SessionData:
         self.token = token
         self.dataset: Dataset | None = None
         self.outcome: tuple[str, str, Upload] | None = None
+        # What a publisher publishes: the reports and the files' name, size and SHA-256.
+        self.results: tuple[ValidationReport, FileInfo] | None = None
+        self.localities: tuple[LocalityReport, FileInfo] | None = None
         self.released = False
 
     def release(self) -> None:
         self.released = True
-        self.dataset = self.outcome = None
+        self.dataset = self.outcome = self.results = self.localities = None
         if self.session_id and runtime.exists():
             # Files uploaded but not read yet: Streamlit drops a session's files only
             # when it shuts the session down, which for a closed tab may never come.
@@ -210,6 +223,23 @@ def current_dataset() -> Dataset:
     return own or _demo()
 
 
+def shown_data(config: app_publish.PageConfig) -> PageData:
+    """The session's own upload; else the published dataset the page asks for (``w_data``),
+    else the configured default, else the demo. A dataset asked for that cannot be shown
+    (a note says why) leaves the page's state and so its URL."""
+    dataset = current_dataset()
+    if dataset.key != DEMO_KEY:
+        return PageData(dataset)
+    state = st.session_state
+    ref = state.get("w_data")
+    store = app_publish.page_store() if ref or config.default_dataset else None
+    shown = page_data(ref, config.default_dataset, state.get("w_lang", "es"), store,
+                      publisher=app_publish.can_publish(config))
+    if ref and shown.ref != ref and not shown.store_down:
+        state["w_data"] = None
+    return shown if shown.dataset else replace(shown, dataset=dataset)
+
+
 def _demo() -> Dataset:
     try:
         return demo_dataset()
@@ -224,7 +254,8 @@ def _demo() -> Dataset:
 # --- view <-> widgets -------------------------------------------------------------
 
 WIDGETS = ("lang", "level", "indicator", "measure", "chains", "years", "depts", "amazon",
-           "scheme", "k", "palette", "basemap", "localities", "labels", "present", "player")
+           "scheme", "k", "palette", "basemap", "localities", "labels", "present", "player",
+           "data")  # w_data: no widget, the published dataset asked for (the picker sets it)
 
 
 def apply_view(view: View, years_in_data: tuple[int, int]) -> None:
@@ -333,14 +364,29 @@ def wait_for_map() -> None:
 
 
 def page() -> None:
-    dataset = current_dataset()
-    years_in_data = dataset.years
+    config = app_publish.page_config()
     fresh = "view" not in st.session_state  # a new session (a page load, or a restart)
+    if fresh:  # the link's language and dataset come first: the data decides the years
+        asked = {k: v for k, v in st.query_params.to_dict().items() if k in ("lang", "data")}
+        probe, _ = View.from_query(asked)
+        st.session_state.update(w_lang=probe.lang, w_data=probe.data)
+    if not app_publish.login_gate(config, st.session_state.get("w_lang", "es")):
+        return
+    shown = shown_data(config)
+    dataset = shown.dataset
+    years_in_data = dataset.years
     first = map_first(fresh)
     if fresh:
         url_view, notes = View.from_query(st.query_params.to_dict(), years_in_data)
+        url_view = replace(url_view, data=st.session_state["w_data"])
         apply_view(url_view, years_in_data)
+        link = st.query_params.get("data")
+        notes += [param_note("data", asked, why) for asked, why in shown.notes if asked == link]
         st.session_state["url_notes"] = (url_view, notes)
+    link_notes = st.query_params.get("data") if fresh else None
+    st.session_state["data_notes"] = tuple(  # the default's, or a dataset picked
+        f"{asked}: {why}" for asked, why in shown.notes if asked != link_notes)
+    st.session_state["shown_version"] = (shown.info, shown.retired_shown)  # small: no data
     lang: Lang = st.session_state.get("w_lang", "es")
     st.html(PRESENT_CSS if st.session_state.get("w_present") else PAGE_CSS)
     # The widgets' values are in the session state before they are drawn, so the map
@@ -358,7 +404,7 @@ def page() -> None:
         st.sidebar.caption(t("title", lang))
         wait_for_map()
     sidebar(lang, years_in_data)
-    upload_gone(data_sidebar(lang), fresh, notice, lang)
+    upload_gone(data_sidebar(lang, config, shown), fresh, notice, lang)
 
 
 def uploader_holds_lost_file() -> bool:
@@ -469,6 +515,8 @@ def notes_under_title(view: View) -> DeltaGenerator:
     if notes and view == url_view:
         st.info(escape_markdown(f"{t('ignored_params', view.lang)}: " + "; ".join(notes)),
                 icon=":material/link_off:")
+    for note in st.session_state.get("data_notes", ()):
+        st.info(escape_markdown(note), icon=":material/dataset:")
     return st.container()  # filled once the uploaders tell whether an upload was lost
 
 
@@ -479,12 +527,20 @@ def explore(view: View, layer: MapLayer, dataset: Dataset, first: bool) -> Delta
     st.title(t("title", lang))
     notice = notes_under_title(view)
     credits = layer.data.credits(lang)
+    info, retired = st.session_state.get("shown_version", (None, False))
     if credits.demo_label:
         st.warning(credits.demo_label, icon=":material/science:")
+    elif dataset.publication and info is not None:
+        st.success(escape_markdown(f"{t('published_banner', lang)}: {dataset.name}"),
+                   icon=":material/public:")
+        st.caption(app_publish.version_caption(info, lang))
+        if retired:
+            st.warning(t("retired_shown", lang), icon=":material/visibility_off:")
     else:
         st.success(escape_markdown(f"{t('your_data', lang)}: {dataset.name}"),
                    icon=":material/description:")
     upload_report(lang)
+    publish_upload(lang)
     main_column, side = st.columns([7, 3], gap="medium")
     with main_column:
         st.subheader(layer.title)
@@ -599,15 +655,19 @@ def kpi_line(kpi: KPI, lang: Lang) -> None:
 
 
 def source_lines(credits: Credits) -> None:
-    for line in credits.lines:
-        st.caption(line)
+    for line in credits.lines:  # a published title is in it: text, not markdown
+        st.caption(escape_markdown(line))
 
 
 # --- the user's data and the exports -----------------------------------------------
 
-def data_sidebar(lang: Lang) -> bool:
-    """The uploaders and templates; True when an uploader holds a file the server no
-    longer has."""
+def data_sidebar(lang: Lang, config: app_publish.PageConfig, shown: PageData) -> bool:
+    """The published datasets, the uploaders and templates, login, and for publishers
+    what they manage; True when an uploader holds a file the server no longer has."""
+    app_publish.account(config, lang)
+    app_publish.dataset_picker(lang, st.session_state.get("w_data"), choose_published)
+    if app_publish.can_publish(config):
+        app_publish.manage(lang, app_publish.page_store())
     with st.sidebar.expander(t("your_data", lang), expanded=False):
         st.file_uploader(t("upload_results", lang), type=["csv", "tsv", "txt", "xlsx"],
                          key="upload_results", on_change=on_upload, args=("results",))
@@ -626,6 +686,25 @@ def data_sidebar(lang: Lang) -> bool:
     return uploader_holds_lost_file()
 
 
+def choose_published(ref: str | None) -> None:
+    """Show a published dataset (None: the default, or the demo) instead of an upload."""
+    own = session_data()
+    own.dataset = own.outcome = own.results = own.localities = None
+    st.session_state.pop("dataset", None)
+    forget_session_views()
+    st.session_state["w_data"] = ref
+    release_memory()
+
+
+def published_now(slug: str, version: int) -> None:
+    """After publishing from the page: the page shows the new version (its link)."""
+    choose_published(slug)
+    st.session_state["data_notes"] = ()
+    st.toast(t("published_done", st.session_state.get("w_lang", "es")).format(
+        ref=f"{slug}@{version}"), icon=":material/public:")
+    st.rerun()
+
+
 def on_upload(kind: str) -> None:
     uploaded = st.session_state.get(f"upload_{kind}")
     if not isinstance(uploaded, UploadedFile):  # none, or a file let go after reading
@@ -633,7 +712,10 @@ def on_upload(kind: str) -> None:
     own = session_data()
     loader = with_results if kind == "results" else with_localities
     name = uploaded.name
-    with spooled(uploaded.getvalue()) as source:
+    data = uploaded.getvalue()
+    file = FileInfo.of(data, name)
+    with spooled(data) as source:
+        del data
         let_go(uploaded)  # from here on, the file's bytes are only on disk
         # A large file is read in a child process, whose memory all goes back when it ends.
         outcome: Upload = loader(current_dataset(), source, name, in_child=True)
@@ -641,8 +723,11 @@ def on_upload(kind: str) -> None:
         return
     own.outcome = (kind, name, outcome)
     if outcome.dataset is not None:
+        setattr(own, kind, (outcome.report, file))
+    if outcome.dataset is not None:
         own.dataset = outcome.dataset  # the previous upload, if any, goes
         st.session_state["dataset"] = outcome.dataset.key
+        st.session_state["w_data"] = None  # the upload, not a published dataset
         forget_session_views()
         view = st.session_state.get("view") or View()
         apply_view(view, outcome.dataset.years)
@@ -663,10 +748,12 @@ def let_go(uploaded: UploadedFile) -> None:
 
 def back_to_demo() -> None:
     own = session_data()
-    own.dataset = own.outcome = None
+    own.dataset = own.outcome = own.results = own.localities = None
     st.session_state.pop("dataset", None)
+    st.session_state["w_data"] = None
     forget_session_views()
-    apply_view(st.session_state.get("view") or View(), demo_dataset().years)
+    apply_view(replace(st.session_state.get("view") or View(), data=None),
+               demo_dataset().years)
     release_memory()
 
 
@@ -704,6 +791,18 @@ def upload_report(lang: Lang) -> None:
                                    partial(_warnings_csv, weakref.ref(report), lang),
                                    file_name=f"warnings_{name}.csv", mime="text/csv",
                                    on_click="ignore", key="download-warnings")
+
+
+def publish_upload(lang: Lang) -> None:
+    """A publisher's form under the report of a session's own results."""
+    own = session_data()
+    config = app_publish.page_config()
+    if own.results is None or own.dataset is None or not app_publish.can_publish(config):
+        return
+    report, file = own.results
+    localities = own.localities if not own.dataset.localities_demo else None
+    app_publish.publish_form(lang, report, file, localities, app_publish.page_store(),
+                             published_now)
 
 
 # A page shows at most this many report rows: a larger table stays on the server for the

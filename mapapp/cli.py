@@ -1,4 +1,5 @@
-"""Command line: ``python -m mapapp validate|export|build-geodata|build-demo|serve``.
+"""Command line: ``python -m mapapp validate|export|build-geodata|build-demo|serve``, and
+the dataset store's ``publish|datasets|retire|backup|restore`` (``mapapp.cli_store``).
 
 Exit codes (DESIGN's contract): 0 done; 1 done, but some rows were rejected (validate);
 2 not done: an unreadable file or unknown schema, a bad option value, missing or damaged
@@ -14,39 +15,24 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import errno
 import os
 import sys
 import traceback
 from pathlib import Path
 
+from mapapp import cli_store
+from mapapp.cli_base import (
+    DEBUG_HINT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_REJECTED,
+    EXIT_UNREADABLE,
+    CliError,
+    disk_hint,
+    message_lang,
+    read_file,
+)
 from mapapp.model.messages import msg
-
-EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
-DEBUG_HINT = "run again with --debug for the traceback"
-
-
-class CliError(Exception):
-    """A failure the user can fix; the message says how (exit 2). Its message may be a
-    message code (``messages.msg``): ``str(exc)`` is then its English text."""
-
-    def text(self, lang: str = "en") -> str:
-        from mapapp.model.messages import render
-
-        return render(str(self.args[0]) if self.args else "", lang)
-
-    def __str__(self) -> str:
-        return self.text("en")
-
-
-def env_lang(environ=None) -> str:
-    """The messages' language when --lang is not given: LANG es* → "es", else "en"."""
-    value = (os.environ if environ is None else environ).get("LANG", "")
-    return "es" if value.lower().startswith("es") else "en"
-
-
-def message_lang(args: argparse.Namespace) -> str:
-    return getattr(args, "lang", None) or env_lang()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("build-demo", parents=[common],
                         help="write the seeded demo dataset into geodata/demo")
     _export_parser(commands, common)
+    cli_store.add_commands(commands, common)
     commands.add_parser(
         "serve", parents=[common], help="warm the page's caches, then serve the app",
         description="Warm the page's imports and data, then run `streamlit run "
@@ -110,15 +97,9 @@ def _message(exc: Exception, lang: str = "en") -> str:
         return f"{exc} (or: make geodata)"
     if isinstance(exc, OSError) and exc.strerror:
         where = f"{exc.filename}: " if exc.filename else ""
-        return f"{where}{exc.strerror}{_disk_hint(exc)}"
+        return f"{where}{exc.strerror}{disk_hint(exc)}"
     first_line = next(iter(str(exc).splitlines()), "")[:300]
     return f"{type(exc).__name__}: {first_line}; {DEBUG_HINT}"
-
-
-def _disk_hint(exc: OSError) -> str:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return " (the disk is full: free some space or write elsewhere)"
-    return ""
 
 
 def _fail(message: str, args: argparse.Namespace) -> int:
@@ -138,24 +119,6 @@ def _silence_stdout() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def _read(path: Path) -> bytes:
-    """A file's bytes, refusing early (by its size on disk) what the reader would refuse."""
-    from mapapp.ingest.limits import MAX_BYTES
-
-    try:
-        with path.open("rb") as file:
-            size = os.fstat(file.fileno()).st_size
-            if size > MAX_BYTES:
-                raise CliError(msg("cli_too_large", file=path.name,
-                                   mb=round(size / 1024 / 1024), limit=MAX_BYTES // 1024 // 1024))
-            return file.read(MAX_BYTES + 1)  # bounded even for a pipe; the reader refuses
-    except IsADirectoryError as exc:
-        raise CliError(msg("cli_folder", path=str(path))) from exc
-    except OSError as exc:
-        raise CliError(msg("cli_cannot_read", path=str(path),
-                           error=str(exc.strerror or exc))) from exc
-
-
 def _export_parser(commands, common: argparse.ArgumentParser) -> None:
     from mapapp.boundaries import geodata
     from mapapp.model import catalog
@@ -164,6 +127,9 @@ def _export_parser(commands, common: argparse.ArgumentParser) -> None:
     export = commands.add_parser("export", parents=[common],
                                  help="write a map or table of a view to a file")
     export.add_argument("--data", type=Path, help="results file (default: the demo data)")
+    export.add_argument("--dataset", metavar="SLUG[@N]",
+                        help="a published dataset: its latest version, or version N "
+                             "(a retired one too: the server's shell is trusted)")
     export.add_argument("--localities", type=Path, help="connected localities file")
     export.add_argument("--indicator", required=True, choices=list(catalog.INDICATORS))
     export.add_argument("--value-chain", nargs="*", default=[], dest="value_chains",
@@ -181,7 +147,7 @@ def _validate(args: argparse.Namespace) -> int:
     from mapapp.model.output import strict_json
 
     lang = message_lang(args)
-    report = read_results(_read(args.file), args.file.name)
+    report = read_results(read_file(args.file), args.file.name)
     if args.json:
         print(strict_json(report.to_json_dict(lang), ensure_ascii=False))
     else:
@@ -274,7 +240,7 @@ def _write(out: Path, data: bytes) -> None:
     try:
         write_atomic(out, data)
     except OSError as exc:
-        raise CliError(f"cannot write {out}: {exc.strerror or exc}{_disk_hint(exc)}") from exc
+        raise CliError(f"cannot write {out}: {exc.strerror or exc}{disk_hint(exc)}") from exc
 
 
 def _dataset(args: argparse.Namespace):
@@ -285,7 +251,11 @@ def _dataset(args: argparse.Namespace):
 
     from mapapp.ingest import datasets
 
-    if args.data is None:
+    if args.dataset is not None:
+        if args.data is not None:
+            raise CliError("--data and --dataset: give one of them")
+        current = _published(args.dataset)
+    elif args.data is None:
         current = _demo_dataset()
     else:  # a start with no demo in it, so that no demo part survives the user's results
         nothing = datasets.Dataset("", pd.DataFrame(), None, False, False, "")
@@ -295,6 +265,24 @@ def _dataset(args: argparse.Namespace):
         current = _add(datasets.with_localities, current, args.localities,
                        msg("cli_see_app"), message_lang(args))
     return current
+
+
+def _published(ref: str):
+    """A published version as the data to export (a retired one as well)."""
+    from mapapp.published import published_dataset
+    from mapapp.store import Retired, StoreError, parse_ref
+
+    slug, version = cli_store.store_call(parse_ref, ref)
+    store = cli_store.open_store()
+    try:
+        info = store.resolve(slug, version)
+    except Retired as exc:
+        if version is None:
+            raise CliError(exc.message) from exc
+        info = next(v for v in store.versions(slug) if v.version == version)
+    except StoreError as exc:
+        raise CliError(exc.message) from exc
+    return published_dataset(store, info)
 
 
 def _demo_dataset():
@@ -312,7 +300,7 @@ def _add(combine, current, path: Path, see_why: str, lang: str = "en"):
     """``combine`` (``datasets.with_results``/``with_localities``) applied to one file."""
     from mapapp.model.messages import render
 
-    upload = combine(current, _read(path), path.name)
+    upload = combine(current, read_file(path), path.name)
     if upload.error:
         raise CliError(upload.error)
     report = upload.report
@@ -380,4 +368,5 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"validate": _validate, "build-geodata": _build_geodata,
-             "build-demo": _build_demo, "export": _export, "serve": _serve}
+             "build-demo": _build_demo, "export": _export, "serve": _serve,
+             **cli_store.COMMANDS}

@@ -50,7 +50,18 @@ def warm_up() -> float:
         kpi_chart(goal_kpis(dataset.results, 3)[0], view.lang).to_dict()  # altair's schema
     except (geodata.GeodataError, OSError, ValueError, KeyError):
         LOG.exception("warming the caches failed; the page will say what to fix")
+    open_store()
     return time.perf_counter() - start
+
+
+def open_store() -> None:
+    """Create (or upgrade) the dataset store before anyone connects, and say where it is."""
+    from mapapp.store import Store, StoreError
+
+    try:
+        LOG.warning("published datasets: %s", Store().url_for_display)
+    except StoreError as exc:  # the page shows the demo, with a note, until it is back
+        LOG.error("the dataset store cannot be opened: %s", exc)
 
 
 def serve(streamlit_options: list[str]) -> int:

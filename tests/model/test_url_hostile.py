@@ -33,7 +33,7 @@ VALID = {"lang": "en", "level": "district", "indicator": "hectares", "measure": 
          "chain": "cacao", "years": "2019-2021", "dept": "22", "prov": "2210", "amazon": "1",
          "scheme": "natural_breaks", "k": "4", "palette": "Greens", "basemap": "none",
          "localities": "0", "labels": "0", "present": "1", "player": "1",
-         "compare": "2018-2019,2021-2022"}
+         "compare": "2018-2019,2021-2022", "data": "resultados"}
 HOSTILE = {
     "empty": "",
     "100 kB": "x" * 100_000,
