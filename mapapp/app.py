@@ -429,6 +429,8 @@ def upload_gone(held: bool, fresh: bool, notice: DeltaGenerator, lang: Lang) -> 
 
 def sidebar(lang: Lang, years_in_data: tuple[int, int]) -> None:
     bar = st.sidebar
+    app_publish.account(app_publish.page_config(), lang)  # login first, then what to see
+    app_publish.dataset_picker(lang, st.session_state.get("w_data"), choose_published)
     bar.radio(t("language", lang), catalog.LANGS, key="w_lang", horizontal=True,
               format_func=lambda code: {"es": "Español", "en": "English"}[code])
     bar.selectbox(t("indicator", lang), list(catalog.INDICATORS), key="w_indicator",
@@ -664,8 +666,6 @@ def source_lines(credits: Credits) -> None:
 def data_sidebar(lang: Lang, config: app_publish.PageConfig, shown: PageData) -> bool:
     """The published datasets, the uploaders and templates, login, and for publishers
     what they manage; True when an uploader holds a file the server no longer has."""
-    app_publish.account(config, lang)
-    app_publish.dataset_picker(lang, st.session_state.get("w_data"), choose_published)
     if app_publish.can_publish(config):
         app_publish.manage(lang, app_publish.page_store())
     with st.sidebar.expander(t("your_data", lang), expanded=False):

@@ -119,12 +119,14 @@ def _datasets(args: argparse.Namespace) -> int:
         print(strict_json(rows, ensure_ascii=False))
         return EXIT_OK
     lang = message_lang(args)
+    shown = {d.slug: d.published_at.strftime("%Y-%m-%d %H:%M UTC") for d in listed
+             if d.published_at}
     if not rows:
         print(render(msg("cli_no_datasets"), lang))
     for row in rows:
         print(render(msg("cli_dataset_line", slug=row["slug"], title=row["title"],
                          versions=row["versions"], latest=row["latest"] or "-",
-                         by=row["published_by"] or "-", at=row["published_at"] or "-",
+                         by=row["published_by"] or "-", at=shown.get(row["slug"], "-"),
                          retired=msg("cli_retired") if row["retired"] else ""), lang))
     return EXIT_OK
 
