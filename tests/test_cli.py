@@ -125,7 +125,7 @@ def test_validate_speaks_spanish_with_lang_es_or_a_spanish_locale(tmp_path, befo
                                        ({"LANG": "en_GB.UTF-8"}, "en"), ({"LANG": "es"}, "es"),
                                        ({"LANG": "es_PE.UTF-8"}, "es")])
 def test_the_default_language_comes_from_lang(env, lang):
-    from mapapp.cli import env_lang
+    from mapapp.cli_base import env_lang
 
     assert env_lang(env) == lang
 
