@@ -223,6 +223,15 @@ def current_dataset() -> Dataset:
     return own or _demo()
 
 
+def keep_data_notes(shown: PageData, fresh: bool) -> list[str]:
+    """A link's dataset that cannot be shown is a link note (returned); the rest (the
+    default's, a store that cannot be reached now) are said above the map on every run."""
+    link = st.query_params.get("data") if fresh and not shown.store_down else None
+    st.session_state["data_notes"] = tuple(
+        f"{asked}: {why}" for asked, why in shown.notes if asked != link)
+    return [param_note("data", asked, why) for asked, why in shown.notes if asked == link]
+
+
 def shown_data(config: app_publish.PageConfig) -> PageData:
     """The session's own upload; else the published dataset the page asks for (``w_data``),
     else the configured default, else the demo. A dataset asked for that cannot be shown
@@ -380,12 +389,9 @@ def page() -> None:
         url_view, notes = View.from_query(st.query_params.to_dict(), years_in_data)
         url_view = replace(url_view, data=st.session_state["w_data"])
         apply_view(url_view, years_in_data)
-        link = st.query_params.get("data")
-        notes += [param_note("data", asked, why) for asked, why in shown.notes if asked == link]
-        st.session_state["url_notes"] = (url_view, notes)
-    link_notes = st.query_params.get("data") if fresh else None
-    st.session_state["data_notes"] = tuple(  # the default's, or a dataset picked
-        f"{asked}: {why}" for asked, why in shown.notes if asked != link_notes)
+    link_notes = keep_data_notes(shown, fresh)
+    if fresh:
+        st.session_state["url_notes"] = (url_view, [*notes, *link_notes])
     st.session_state["shown_version"] = (shown.info, shown.retired_shown)  # small: no data
     lang: Lang = st.session_state.get("w_lang", "es")
     st.html(PRESENT_CSS if st.session_state.get("w_present") else PAGE_CSS)

@@ -11,15 +11,22 @@ seconds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 
 from mapapp.ingest.datasets import Dataset
 from mapapp.model.catalog import Lang
 from mapapp.model.i18n import t
 from mapapp.model.provenance import Publication
 from mapapp.model.view import parse_data_ref
-from mapapp.store import DatasetNotFound, Retired, Store, StoreError, VersionInfo
+from mapapp.store import (
+    DatasetNotFound,
+    Retired,
+    Store,
+    StoreError,
+    VersionInfo,
+)
 
 PUBLISHED_PREFIX = "pub:"  # a published version's dataset key starts with it
 
@@ -40,30 +47,47 @@ class PageData:
 def page_data(ref: str | None, default: str | None, lang: Lang, store: Store | None, *,
               publisher: bool = False) -> PageData:
     """The data for a link's ``data`` value (``ref``), else for the configured default
-    dataset, else the demo. A dataset that cannot be shown (unknown, retired, a store
-    that cannot be reached) gives a note and the next choice, never an exception."""
+    dataset, else the demo. A dataset that cannot be shown (unknown, retired) gives a
+    note and the next choice; a store that cannot be reached, the version last seen
+    (with a note) or the demo — never an exception."""
     notes: list[tuple[str, str]] = []
     for asked in (ref, default):
         if not asked:
             continue
-        if store is None:
+        if store is None:  # it could not be opened when the page asked
             return PageData(None, None, (*notes, (asked, t("store_unavailable_note", lang))),
                             store_down=True)
         try:
-            slug, version = parse_data_ref(asked)
-            info = store.resolve(slug, version)
-            return PageData(published_dataset(store, info), info, tuple(notes), asked)
+            return replace(_asked(store, asked, lang, publisher), notes=tuple(notes))
         except Retired as exc:
-            if publisher and exc.version is not None:
-                info = next(v for v in store.versions(slug) if v.version == exc.version)
-                return PageData(published_dataset(store, info), info, tuple(notes), asked,
-                                retired_shown=True)
             notes.append((asked, retired_note(exc, lang)))
         except (DatasetNotFound, ValueError):
             notes.append((asked, t("dataset_unknown", lang)))
-        except StoreError as exc:
-            return PageData(None, None, (*notes, (asked, exc.text(lang))), store_down=True)
+        except StoreError as exc:  # unreachable (or damaged): what this process last saw
+            seen = _last_seen(store, asked)
+            note = (asked, exc.text(lang) if seen is None else
+                    t("store_down_cached", lang).format(ref=seen[1].ref))
+            if seen is not None:
+                return PageData(seen[0], seen[1], (*notes, note), asked, store_down=True)
+            return PageData(None, None, (*notes, note), store_down=True)
     return PageData(None, None, tuple(notes))
+
+
+def _asked(store: Store, asked: str, lang: Lang, publisher: bool) -> PageData:
+    """The published version ``asked`` names (a publisher also gets a retired one)."""
+    slug, version = parse_data_ref(asked)
+    try:
+        info = store.resolve(slug, version)
+        retired = False
+    except Retired as exc:
+        if not (publisher and exc.version is not None):
+            raise
+        info = next(v for v in store.versions(slug) if v.version == exc.version)
+        retired = True
+    dataset = published_dataset(store, info)
+    with _LOCK:
+        _SEEN[(store.url_for_display, asked)] = info
+    return PageData(dataset, info, (), asked, retired_shown=retired)
 
 
 def retired_note(exc: Retired, lang: Lang) -> str:
@@ -71,20 +95,43 @@ def retired_note(exc: Retired, lang: Lang) -> str:
 
 
 def published_dataset(store: Store, info: VersionInfo) -> Dataset:
-    """The version as the map's data (built once per process: it never changes)."""
-    return _dataset(store, store.url_for_display, info.slug, info.version)
-
-
-@lru_cache(maxsize=8)
-def _dataset(store: Store, database: str, slug: str, version: int) -> Dataset:
-    stored = store.load(slug, version, allow_retired=True)
-    info = stored.info
+    """The version as the map's data, built once per process (it never changes)."""
+    key = (store.url_for_display, info.slug, info.version)
+    with _LOCK:
+        dataset = _DATASETS.get(key)
+        if dataset is not None:
+            _DATASETS.move_to_end(key)
+            return dataset
+    stored = store.load(info.slug, info.version, allow_retired=True)
     localities = stored.localities
-    return Dataset(
-        key=f"{PUBLISHED_PREFIX}{database}:{slug}@{version}", results=stored.results,
-        localities=localities, results_demo=False, localities_demo=False,
-        name=info.title, publication=Publication(
-            info.title, slug, version, info.published_at.date().isoformat()))
+    dataset = Dataset(
+        key=f"{PUBLISHED_PREFIX}{key[0]}:{info.slug}@{info.version}", results=stored.results,
+        localities=None if localities is None else localities.drop(columns="row",
+                                                                   errors="ignore"),
+        results_demo=False, localities_demo=False, name=info.title,
+        publication=Publication(info.title, info.slug, info.version,
+                                info.published_at.date().isoformat()))
+    with _LOCK:
+        _DATASETS[key] = dataset
+        while len(_DATASETS) > KEEP_DATASETS:
+            _DATASETS.popitem(last=False)
+    return dataset
+
+
+def _last_seen(store: Store, asked: str) -> tuple[Dataset, VersionInfo] | None:
+    """What this process last showed for ``asked``, if its data is still held."""
+    with _LOCK:
+        info = _SEEN.get((store.url_for_display, asked))
+        held = info and _DATASETS.get((store.url_for_display, info.slug, info.version))
+    return (held, info) if held else None
+
+
+# Versions' datasets built, and the version each asked value last resolved to: while the
+# store cannot be reached (a database restart), pages keep showing what they showed.
+KEEP_DATASETS = 8
+_DATASETS: OrderedDict[tuple[str, str, int], Dataset] = OrderedDict()
+_SEEN: dict[tuple[str, str], VersionInfo] = {}
+_LOCK = threading.Lock()
 
 
 def is_publisher(email: str | None, publishers: list[str] | tuple[str, ...]) -> bool:

@@ -192,3 +192,23 @@ def test_require_login_shows_only_the_login_button(store):
     assert not app.exception
     assert [b.label for b in app.button] == ["Log in"]
     assert "Log in to see the map." in texts(app) and not app.subheader  # no map title
+
+
+def test_while_the_store_cannot_be_reached_the_page_keeps_the_version_it_showed(
+        store, monkeypatch):
+    from mapapp.store import StoreUnavailable
+
+    publish(store, "resultados", results_csv(1200))
+    assert "1.300" in families(run_page(lang="es", data="resultados"))
+
+    def down(*args, **kwargs):
+        raise StoreUnavailable("the database cannot be reached")
+    monkeypatch.setattr(Store, "resolve", down)
+    app = run_page(lang="es", data="resultados")
+    assert not app.exception
+    assert "1.300" in families(app) and "resultados@1" in texts(app)
+    assert "se muestra resultados@1, la última versión vista" in texts(app)
+    assert data_param(app) == "resultados"
+    unseen = run_page(lang="es", data="otro")  # never shown here: the demo, and why
+    assert DEMO_LABEL["es"] in texts(unseen) and "the database cannot be reached" in texts(
+        unseen)

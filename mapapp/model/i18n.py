@@ -157,6 +157,11 @@ TEXT: dict[str, dict[str, str]] = {
     "published_banner": {"es": "Datos publicados", "en": "Published data"},
     "version_caption": {"es": "{ref} · publicado por {by} el {date} · {rows} filas",
                         "en": "{ref} · published by {by} on {date} · {rows} rows"},
+    "store_down_cached": {
+        "es": "no se puede consultar el almacén de datos publicados; se muestra {ref}, la "
+              "última versión vista",
+        "en": "the store of published data cannot be reached; showing {ref}, the last "
+              "version seen"},
     "publication": {"es": "«{title}» ({slug}@{version}, publicado el {date})",
                     "en": "“{title}” ({slug}@{version}, published {date})"},
     "row": {"es": "fila", "en": "row"},
