@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint bench bench-memory loadtest geodata district-accents demo vendor bundle clean
+.PHONY: run test lint bench bench-memory loadtest geodata district-accents demo vendor bundle \
+        clean cluster cluster-stop bench-nginx loadtest-cluster
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,7 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	bash scripts/ensure_chromium.sh
 	bash scripts/ensure_postgres.sh
+	bash scripts/ensure_nginx.sh
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -48,6 +50,24 @@ loadtest: $(VENV)/.installed-dev
 bench-memory: $(VENV)/.installed-dev
 	bash scripts/ensure_chromium.sh
 	$(BIN)/python bench/upload_memory.py --env MALLOC_ARENA_MAX=2
+
+# nginx + N replicas + PostgreSQL on this machine, no containers (README "Deployment"),
+# all under a temporary folder; Ctrl-C stops everything. REPLICAS=3 CLUSTER_PORT=8080.
+cluster: $(VENV)/.installed
+	bash scripts/ensure_postgres.sh
+	bash scripts/ensure_nginx.sh
+	$(BIN)/python deploy/cluster.py start --replicas $(or $(REPLICAS),3) --port $(or $(CLUSTER_PORT),8080)
+
+# Stops the cluster that `make cluster` runs (another shell, a script).
+cluster-stop:
+	$(BIN)/python deploy/cluster.py stop
+
+# Bytes over the wire through nginx, compression on against off (~5 min): bench/nginx_wire.md
+bench-nginx: $(VENV)/.installed-dev
+	bash scripts/ensure_chromium.sh
+	bash scripts/ensure_postgres.sh
+	bash scripts/ensure_nginx.sh
+	$(BIN)/python bench/nginx_wire.py
 
 # Rebuild the committed geodata/ from the source boundaries, then the demo data on it.
 geodata: $(VENV)/.installed

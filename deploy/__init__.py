@@ -1,0 +1,1 @@
+"""Production configuration (nginx, Docker, compose) and a local cluster (cluster.py)."""
