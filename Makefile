@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8501
 
 .PHONY: run test lint bench bench-memory loadtest geodata district-accents demo vendor bundle \
-        clean cluster cluster-stop bench-nginx loadtest-cluster
+        clean cluster cluster-stop bench-nginx loadtest-cluster faults-cluster
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,22 @@ cluster: $(VENV)/.installed
 # Stops the cluster that `make cluster` runs (another shell, a script).
 cluster-stop:
 	$(BIN)/python deploy/cluster.py stop
+
+# Load through nginx: protocol sessions + a few browsers on 3 replicas and on 1, a
+# publication half-way, a capacity ramp (~15 min): bench/loadtest_cluster.md
+loadtest-cluster: $(VENV)/.installed-dev
+	bash scripts/ensure_chromium.sh
+	bash scripts/ensure_postgres.sh
+	bash scripts/ensure_nginx.sh
+	$(BIN)/python bench/loadtest_cluster.py
+
+# Faults under load on 3 replicas: a replica killed, PostgreSQL restarted, nginx reloaded
+# with another upstream list (~4 min): bench/faults_cluster.md
+faults-cluster: $(VENV)/.installed-dev
+	bash scripts/ensure_chromium.sh
+	bash scripts/ensure_postgres.sh
+	bash scripts/ensure_nginx.sh
+	$(BIN)/python bench/faults_cluster.py
 
 # Bytes over the wire through nginx, compression on against off (~5 min): bench/nginx_wire.md
 bench-nginx: $(VENV)/.installed-dev

@@ -296,10 +296,18 @@ class Cluster:
 
     def restart_postgres(self, down_s: float = 5.0) -> None:
         """Stop (``-m fast``: sessions are cut), stay down ``down_s``, start again."""
+        self.stop_postgres()
+        time.sleep(down_s)
+        self.start_postgres()
+
+    def stop_postgres(self) -> None:
         if self._postgres is None:
             raise ClusterError("this cluster uses a database it did not start")
         self._postgres.stop("fast")
-        time.sleep(down_s)
+
+    def start_postgres(self) -> None:
+        if self._postgres is None:
+            raise ClusterError("this cluster uses a database it did not start")
         self._postgres.start()
 
     # --- nginx ---------------------------------------------------------------------

@@ -55,7 +55,8 @@ def test_every_url_parameter_is_documented(parameter):
 
 @pytest.mark.parametrize("figures", ["bench/results.md", "bench/loadtest.md",
                                      "bench/hostile_memory.md", "bench/upload_memory.md",
-                                     "bench/nginx_wire.md"])
+                                     "bench/nginx_wire.md", "bench/loadtest_cluster.md",
+                                     "bench/faults_cluster.md"])
 def test_readme_shows_the_latest_measured_figures(figures):
     text = (ROOT / figures).read_text().strip()
     assert text and text in README
