@@ -111,8 +111,8 @@ def published_dataset(store: Store, info: VersionInfo) -> Dataset:
         results_demo=False, localities_demo=False, name=info.title,
         publication=Publication(info.title, info.slug, info.version,
                                 info.published_at.date().isoformat()))
-    with _LOCK:
-        _DATASETS[key] = dataset
+    with _LOCK:  # sessions that missed at once keep the first copy: one object per version
+        dataset = _DATASETS.setdefault(key, dataset)
         while len(_DATASETS) > KEEP_DATASETS:
             _DATASETS.popitem(last=False)
     return dataset
