@@ -151,7 +151,9 @@ REPORT_CSP = """document.addEventListener("securitypolicyviolation", function (e
 });"""
 
 
-def test_map_paints_through_nginx_under_csp(cluster, chromium):
+def _paint_through_nginx(cluster, chromium) -> str:
+    """Open the district map through nginx; assert no CSP violation, no error; the
+    page's route cookie."""
     from browser.conftest import CHROMIUM_ARGS, OfflinePage
     from playwright.sync_api import Error, sync_playwright
 
@@ -173,11 +175,20 @@ def test_map_paints_through_nginx_under_csp(cluster, chromium):
             assert not violations, violations
             assert not [m for m in page.console if "Content Security Policy" in m]
             assert not page.errors and not page.blocked and not page.failed, page.diagnose()
-            route = next(c["value"] for c in page.context.cookies()
-                         if c["name"] == "mapapp_route")
+            return next(c["value"] for c in page.context.cookies()
+                        if c["name"] == "mapapp_route")
         finally:
             page.close()
             browser.close()
+
+
+def test_map_paints_through_nginx_under_csp(cluster, chromium):
+    # In a thread of its own: Playwright's sync API refuses a thread whose asyncio loop
+    # runs, as the main thread's does while tests/browser's session browser is open.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        route = pool.submit(_paint_through_nginx, cluster, chromium).result()
     # nginx logs the websocket when it closes: now. Page, websocket, component, static
     # files and shapes, all on one replica.
     deadline = time.monotonic() + 10
