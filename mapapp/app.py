@@ -54,7 +54,7 @@ from mapapp.model.view import (
     years_within,
 )
 from mapapp.published import PUBLISHED_PREFIX, PageData, page_data
-from mapapp.render.charts import kpi_alt_text, kpi_chart
+from mapapp.render.charts import kpi_alt_text, kpi_chart_spec
 from mapapp.render.exports import FORMATS, csv_bytes, export_view, file_name
 from mapapp.render.web_map import base_map, style_data, style_group
 from mapapp.store import FileInfo
@@ -651,8 +651,8 @@ def goals_panel(dataset: Dataset, view: View) -> None:
                                                view.filters), charted, strict=True):
             kpi_line(kpi, lang)
             if len(over_years.by_year) > 1:  # how the figure grew, year by year
-                st.altair_chart(kpi_chart(over_years, lang, highlight), width="stretch",
-                                alt=kpi_alt_text(over_years, lang))
+                st.vega_lite_chart(spec=kpi_chart_spec(over_years, lang, highlight),
+                                   width="stretch", alt=kpi_alt_text(over_years, lang))
     st.markdown(f"**{t('headline', lang)}**")
     for kpi in cached_kpis(dataset.key, dataset.results, None, view.filters):
         kpi_line(kpi, lang)

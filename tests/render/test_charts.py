@@ -7,7 +7,8 @@ from mapapp.analysis.kpis import goal_kpis, yearly_values
 from mapapp.ingest.datasets import demo_dataset
 from mapapp.model import catalog
 from mapapp.model.view import Filters
-from mapapp.render.charts import kpi_alt_text, kpi_chart, kpi_frame
+from mapapp.render import charts
+from mapapp.render.charts import kpi_alt_text, kpi_chart, kpi_chart_spec, kpi_frame
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +71,21 @@ def test_a_percentage_is_bars_only(results):
                if catalog.INDICATORS[k.indicator].is_percentage)
     frame = kpi_frame(kpi, "es")
     assert set(frame["series"]) == {"Por año"} and len(frame) == len(kpi.by_year) > 1
+
+
+@pytest.mark.parametrize(("lang", "highlight"), [("es", None), ("en", None), ("es", 2020)])
+def test_the_page_gets_altairs_spec_written_once(results, monkeypatch, lang, highlight):
+    """The page draws the dict Altair writes (less its default theme's 300 px view, which
+    the page sizes itself), written once per figures: a rerun does not validate it again."""
+    kpi = next(k for k in goal_kpis(results, 3) if k.indicator == "families_supported")
+    expected = kpi_chart(kpi, lang, highlight).to_dict()
+    view = expected["config"]["view"]
+    del view["continuousWidth"], view["continuousHeight"]
+    charts._spec_text.cache_clear()
+    assert kpi_chart_spec(kpi, lang, highlight) == expected
+    written = []
+    monkeypatch.setattr(charts, "kpi_chart", lambda *a: written.append(a))
+    again = kpi_chart_spec(kpi, lang, highlight)
+    assert again == expected and written == []
+    again["layer"].clear()  # Streamlit edits the dict it is given: the next call is whole
+    assert kpi_chart_spec(kpi, lang, highlight) == expected
