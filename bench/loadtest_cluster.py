@@ -69,10 +69,6 @@ PNG = b"\x89PNG\r\n\x1a\n"
 INDICATORS = ["Familias apoyadas", "Hectáreas instaladas", "Financiamiento movilizado",
               "Localidades conectadas a Internet 4G"]  # the browsers' choices
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-# The replicas do not watch their source files: a deployment's never change, and in a
-# working tree being edited a change makes Streamlit drop the app's modules from
-# sys.modules while other sessions import them (KeyError: 'mapapp' in the page).
-REPLICA_ENV = {"STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none"}
 
 
 def now() -> float:
@@ -534,7 +530,7 @@ async def run_setup(replicas: int, args, rng: random.Random) -> dict:
             workdir = Path(args.keep_logs, f"{replicas}-replicas")
             workdir.mkdir(parents=True, exist_ok=True)
             workdir.chmod(0o755)  # nginx's workers (www-data) write in it
-        with Cluster(replicas, port=free_port(), workdir=workdir, env=REPLICA_ENV) as cluster:
+        with Cluster(replicas, port=free_port(), workdir=workdir) as cluster:
             _done, _took, error = await publish(cluster.database_url, version_file(folder, 1))
             if error:
                 raise RuntimeError(error)
@@ -707,8 +703,7 @@ def report(setups: list[dict], args, failures: list[str]) -> str:
     sums = [summary(s, args.seconds) for s in setups]
     parts = [
         f"Cluster load test ({date}, one {cores}-core machine running the clients too): "
-        f"nginx with sticky sessions, the replicas as `make run` serves them (map first; "
-        f"their source file watcher off), "
+        f"nginx with sticky sessions, the replicas as `make run` serves them (map first), "
         f"PostgreSQL. {args.sessions} protocol sessions (bench/st_client.py: Streamlit's "
         f"websocket messages, no browser), opened one after the other over the first "
         f"{args.stagger:.0f} s, change a filter every 2–4 s and export a PNG every ~30 s "

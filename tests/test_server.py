@@ -5,6 +5,7 @@ early (the browser suite runs the whole app through ``serve``)."""
 import json
 import subprocess
 import sys
+from unittest.mock import patch
 
 import pytest
 from helpers import ROOT
@@ -57,3 +58,47 @@ def test_the_warm_up_loads_the_first_pages_imports_and_data_but_not_its_componen
     warmed = json.loads(done.stdout.splitlines()[-1])
     assert warmed["mapclassify"] and warmed["demo"] == 1 and warmed["levels"] >= 3
     assert not warmed["component"]  # imported before the server runs, its frame 404s
+
+
+def test_a_file_made_on_click_outlives_other_sessions_runs_until_its_own_next_run(
+        monkeypatch):
+    """Streamlit deletes a file made on click after any two runs end; on a busy server
+    the browser's GET came later (404). It now lives until the asking session reruns."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    from mapapp.server import keep_downloads_until_fetched
+
+    # Streamlit's own method again after the test (the server patches the class).
+    monkeypatch.setattr(MediaFileManager, "execute_deferred", MediaFileManager.execute_deferred)
+
+    def clicked(manager: MediaFileManager) -> str:
+        manager.add(b"button", "text/plain", "0.0.1", is_for_static_download=True)  # drawn
+        placeholder = manager.add_deferred(lambda: b"the export", "image/png", "map.png",
+                                           "0.0.2")
+        url = manager.execute_deferred(placeholder)
+        return url.rsplit("/", 1)[-1].split(".")[0]
+
+    def other_sessions_end_runs(manager: MediaFileManager) -> None:
+        for _ in range(3):
+            manager.remove_orphaned_files()
+
+    def exists(manager: MediaFileManager, file_id: str) -> bool:
+        return manager.read_file(file_id) is not None
+
+    session = "session-a"
+    with patch("streamlit.runtime.media_file_manager._get_session_id", return_value=session):
+        unpatched = MediaFileManager(MemoryMediaFileStorage("/media"))
+        made = clicked(unpatched)
+        other_sessions_end_runs(unpatched)
+        assert not exists(unpatched, made)  # Streamlit's own behaviour: the GET would 404
+
+        keep_downloads_until_fetched()
+        keep_downloads_until_fetched()  # once only, however often the server starts
+        manager = MediaFileManager(MemoryMediaFileStorage("/media"))
+        made = clicked(manager)
+        other_sessions_end_runs(manager)
+        assert exists(manager, made)
+        manager.clear_session_refs(session)  # the asking session's next run starts
+        other_sessions_end_runs(manager)
+        assert not exists(manager, made)
