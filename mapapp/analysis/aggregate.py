@@ -88,6 +88,16 @@ def national_value(results: pd.DataFrame, indicator: str,
     return None if values.empty else float(values["value"].iloc[0])
 
 
+def national_values_by_year(results: pd.DataFrame, indicator: str,
+                            filters: Filters = Filters()) -> pd.DataFrame:
+    """``national_value`` for each year the filters keep that has rows, in one pass
+    (columns ``year``, ``value``; a weighted mean's weights are joined by year anyway)."""
+    ind = catalog.INDICATORS[indicator]
+    rows = filter_results(results, filters, indicator)
+    values = _combine(rows.assign(place=rows["year"]), results, ind, filters)
+    return values.rename(columns={"place": "year"})[["year", "value"]].sort_values("year")
+
+
 def _combine(rows: pd.DataFrame, results: pd.DataFrame, ind: catalog.Indicator,
              filters: Filters) -> pd.DataFrame:
     """One value per ``place`` column value: a sum or a weighted mean."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from mapapp.analysis.aggregate import filter_results, national_value
+from mapapp.analysis.aggregate import national_value, national_values_by_year
 from mapapp.model import catalog
 from mapapp.model.formatting import format_share, format_value
 from mapapp.model.i18n import QUALIFIER, t
@@ -60,13 +60,8 @@ def yearly_values(results: pd.DataFrame, indicator: str,
                   filters: Filters = Filters()) -> tuple[tuple[int, float], ...]:
     """The indicator for each year the filters keep that has data, as the fact sheet
     states it (a sum, or a weighted mean)."""
-    years = sorted(filter_results(results, filters, indicator)["year"].unique())
-    out = []
-    for year in years:
-        value = national_value(results, indicator, replace(filters, years=(year, year)))
-        if value is not None:
-            out.append((int(year), value))
-    return tuple(out)
+    values = national_values_by_year(results, indicator, filters)
+    return tuple((int(year), float(value)) for year, value in values.itertuples(index=False))
 
 
 def kpi_label(kpi: KPI, lang: catalog.Lang) -> str:

@@ -7,17 +7,12 @@ store's tests are."""
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from deploy.cluster import Cluster, NginxMissing, find_nginx  # noqa: E402
-from deploy.local_postgres import PostgresMissing, find_bindir, free_port  # noqa: E402
+from deploy.cluster import Cluster, NginxMissing, find_nginx
+from deploy.local_postgres import PostgresMissing, find_bindir, free_port
 
 
 def missing(reason: str):
