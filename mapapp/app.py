@@ -392,6 +392,8 @@ def page() -> None:
     link_notes = keep_data_notes(shown, fresh)
     if fresh:
         st.session_state["url_notes"] = (url_view, [*notes, *link_notes])
+        if asked_to_resume(st.context.headers.get("Sec-WebSocket-Protocol")):
+            st.session_state["session_lost"] = url_view
     st.session_state["shown_version"] = (shown.info, shown.retired_shown)  # small: no data
     lang: Lang = st.session_state.get("w_lang", "es")
     st.html(PRESENT_CSS if st.session_state.get("w_present") else PAGE_CSS)
@@ -411,6 +413,16 @@ def page() -> None:
         wait_for_map()
     sidebar(lang, years_in_data)
     upload_gone(data_sidebar(lang, config, shown), fresh, notice, lang)
+
+
+def asked_to_resume(subprotocols: str | None) -> bool:
+    """Whether the page's websocket asked to resume a session (the third entry of its
+    ``Sec-WebSocket-Protocol``, after ``streamlit`` and the XSRF token). In a new session
+    that means the page had one this server does not have: its replica died and nginx
+    sent the page to another, or the server restarted. The frontend's first rerun there
+    carries no widget values, so the change that triggered it is lost; the page says so."""
+    entries = [entry.strip() for entry in (subprotocols or "").split(",")]
+    return len(entries) > 2 and bool(entries[2])
 
 
 def uploader_holds_lost_file() -> bool:
@@ -523,6 +535,8 @@ def notes_under_title(view: View) -> DeltaGenerator:
     if notes and view == url_view:
         st.info(escape_markdown(f"{t('ignored_params', view.lang)}: " + "; ".join(notes)),
                 icon=":material/link_off:")
+    if st.session_state.get("session_lost") == view:  # until the view moves on
+        st.warning(t("session_lost", view.lang), icon=":material/sync_problem:")
     for note in st.session_state.get("data_notes", ()):
         st.info(escape_markdown(note), icon=":material/dataset:")
     return st.container()  # filled once the uploaders tell whether an upload was lost

@@ -224,3 +224,31 @@ def test_compare_maps_the_change_between_two_periods_with_a_link():
     assert linked.slider(key="w_period_b").value == (2021, 2022)
     assert "cambio 2021–2022 menos 2018–2019" in json.dumps(map_payload(linked),
                                                                ensure_ascii=False)
+
+
+@pytest.mark.parametrize(("header", "asked"), [
+    (None, False),
+    ("streamlit, 2|a6f3|1795825219", False),  # a page load: the subprotocol, the XSRF token
+    ("streamlit, 2|a6f3|1795825219, ", False),
+    ("streamlit, 2|a6f3|1795825219, b3048193-a740-40e1-8bd0-4e3e362267a4", True),
+])
+def test_a_websocket_asking_to_resume_a_session_is_told_apart(header, asked):
+    from mapapp.app import asked_to_resume
+
+    assert asked_to_resume(header) is asked
+
+
+@pytest.mark.parametrize(("lang", "resumed"), [("es", True), ("en", True), ("es", False)])
+def test_a_page_whose_server_session_was_lost_says_to_repeat_the_last_change(
+        monkeypatch, lang, resumed):
+    """A replica died (or the server restarted) under the page: its first run elsewhere
+    brings no widget values, so it shows the link's view and says so until it moves on."""
+    from mapapp import app as page
+    from mapapp.model.i18n import t
+
+    monkeypatch.setattr(page, "asked_to_resume", lambda subprotocols: resumed)
+    app = run_page(lang=lang, indicator="hectares")
+    said = t("session_lost", lang) in [w.value for w in app.warning]
+    assert said is resumed
+    app.sidebar.selectbox(key="w_indicator").set_value("families_supported").run()
+    assert t("session_lost", lang) not in [w.value for w in app.warning]

@@ -102,6 +102,12 @@ TEXT: dict[str, dict[str, str]] = {
                     "en": "{rows} rows give values for a place larger than the map level "
                           "(total {total}); they are not spread over its parts."},
     "ignored_params": {"es": "Parámetros de la URL ignorados", "en": "URL parameters ignored"},
+    "session_lost": {"es": "La página se volvió a conectar al servidor en una sesión nueva y "
+                           "muestra la vista guardada en su enlace. Si su último cambio no "
+                           "aparece, hágalo otra vez.",
+                     "en": "The page reconnected to the server in a new session and shows "
+                           "the view saved in its link. If your last change is not shown, "
+                           "please make it again."},
     "upload_gone": {"es": "El archivo que subió ya no está en el servidor (se reinició o la "
                           "sesión expiró): el mapa muestra los datos de demostración. Vuelva "
                           "a subirlo.",
