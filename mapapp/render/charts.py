@@ -4,6 +4,7 @@ Vega-Lite specifications made with Altair: the page shows them with
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import lru_cache
 
@@ -35,6 +36,11 @@ def kpi_chart(kpi: KPI, lang: Lang, highlight: int | None = None) -> alt.LayerCh
     """Bars per year and, for figures that add up, the running total as a line; with
     ``highlight`` (the year player's year), that year's bar stands out."""
     frame = kpi_frame(kpi, lang)
+    return _chart(frame, lang, highlight, _axis_format(frame))
+
+
+def _chart(frame: pd.DataFrame, lang: Lang, highlight: int | None,
+           axis_format: str) -> alt.LayerChart:
     per_year, cumulative = t("per_year", lang), t("cumulative", lang)
     colour = alt.Color("series:N", title=None,
                        scale=alt.Scale(domain=[per_year, cumulative],
@@ -43,8 +49,7 @@ def kpi_chart(kpi: KPI, lang: Lang, highlight: int | None = None) -> alt.LayerCh
                                          symbolSize=60, labelFontSize=11))
     base = alt.Chart(frame).encode(
         x=alt.X("year:O", title=None, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("value:Q", title=None, axis=alt.Axis(format=_axis_format(frame),
-                                                      tickCount=3)),
+        y=alt.Y("value:Q", title=None, axis=alt.Axis(format=axis_format, tickCount=3)),
         color=colour,
         tooltip=[alt.Tooltip("year:O", title=t("year", lang)),
                  alt.Tooltip("series:N", title=" "),
@@ -60,17 +65,27 @@ def kpi_chart(kpi: KPI, lang: Lang, highlight: int | None = None) -> alt.LayerCh
 
 
 def kpi_chart_spec(kpi: KPI, lang: Lang, highlight: int | None = None) -> dict:
-    """``kpi_chart`` as a Vega-Lite dict, a fresh copy each call (the caller may change it).
+    """``kpi_chart`` as a Vega-Lite dict, a fresh one each call (the caller may change it).
 
-    Altair validates a chart against the whole Vega-Lite schema when it writes the dict:
-    ~35 ms a chart, and the page draws eleven on every change. The same figures always
-    make the same dict, so it is written once per figures, language and year."""
-    return json.loads(_spec_text(kpi, lang, highlight))
+    Altair builds and validates a chart against the whole Vega-Lite schema when it writes
+    the dict: ~35 ms a chart, and the page draws eleven, new ones for every new filter
+    and dataset. Only the rows differ from one figure to the next, so Altair writes each
+    chart's frame once (per language, highlighted year and axis format) and the rows go
+    into a copy of it, named by their content as Altair names them."""
+    frame = kpi_frame(kpi, lang)
+    spec = json.loads(_skeleton(lang, highlight, _axis_format(frame)))
+    rows = frame.to_dict(orient="records")  # Python ints, floats and strings
+    name = "data-" + hashlib.md5(json.dumps(rows, sort_keys=True).encode(),
+                                 usedforsecurity=False).hexdigest()
+    spec["data"], spec["datasets"] = {"name": name}, {name: rows}
+    return spec
 
 
-@lru_cache(maxsize=1024)  # ~2 kB each; a KPI is its figures (frozen), not a dataset's
-def _spec_text(kpi: KPI, lang: Lang, highlight: int | None) -> str:
-    spec = kpi_chart(kpi, lang, highlight).to_dict()
+@lru_cache(maxsize=64)
+def _skeleton(lang: Lang, highlight: int | None, axis_format: str) -> str:
+    empty = pd.DataFrame({"year": pd.Series(dtype=int), "series": pd.Series(dtype=str),
+                          "value": pd.Series(dtype=float), "text": pd.Series(dtype=str)})
+    spec = _chart(empty, lang, highlight, axis_format).to_dict()
     # Altair's default theme adds a 300 px view; the page sizes the chart (fit-x, height).
     for size in ("continuousWidth", "continuousHeight"):
         spec["config"]["view"].pop(size, None)
