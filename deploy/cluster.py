@@ -48,7 +48,7 @@ NGINX_CONF = HERE / "nginx.conf"
 REPLICA_ENV = HERE / "replica.env"
 STATE_FILE = Path(os.environ.get("MAPAPP_CLUSTER_STATE", "/tmp/mapapp-cluster/state.json"))
 # Passive health of each replica (as in deploy/upstream.conf).
-UPSTREAM_LINE = "server 127.0.0.1:{port} max_fails=1 fail_timeout=10s;"
+UPSTREAM_LINE = "server 127.0.0.1:{port} max_fails=3 fail_timeout=10s;"
 LOG_LINE = re.compile(r'"(?P<request>[^"]*)" (?P<status>\d+) (?P<bytes>\d+) rt=\S+ '
                       r'route=(?P<route>\S+) upstream=(?P<upstream>.*)$')
 
