@@ -639,6 +639,27 @@ def per_replica_rows(setup: dict) -> list[list[str]]:
     return rows
 
 
+def timeline_rows(setup: dict, window_s: float = 15.0) -> list[list[str]]:
+    """The load phase in windows: the protocol sessions' changes sent in each, their
+    p50/p95, and the errors then (when was it slow: the opening, the publication?)."""
+    load = setup["load"]
+    start, records = load["start"], load["records"]
+    rows, edge = [], 0.0
+    last = max([sent - start for r in records for sent, _s in r.changes] or [0.0])
+    while edge <= last:
+        inside = [took for r in records for sent, took in r.changes
+                  if edge <= sent - start < edge + window_s]
+        errors = sum(1 for r in records for at, _e in r.errors
+                     if edge <= at - start < edge + window_s)
+        mark = " (publication)" if edge <= load["published_at"] - start < edge + window_s \
+            else ""
+        rows.append([f"{setup['replicas']}", f"{edge:.0f}–{edge + window_s:.0f} s{mark}",
+                     f"{len(inside)}", seconds(percentile(inside, 50)),
+                     seconds(percentile(inside, 95)), f"{errors}"])
+        edge += window_s
+    return rows
+
+
 def summary(setup: dict, seconds_: float) -> dict:
     load = setup["load"]
     records = load["records"]
@@ -731,6 +752,9 @@ def report(setups: list[dict], args, failures: list[str]) -> str:
                 f"{x['exports']} ({seconds(x['export_p95'])})",
                 f"{x['browser_changes']} ({seconds(x['browser_p50'])} / "
                 f"{seconds(x['browser_p95'])})", f"{x['errors']}"] for x in sums]),
+        "",
+        table(["Replicas", "Sent", "Changes", "p50", "p95", "Errors"],
+              [row for s in setups for row in timeline_rows(s)]),
     ]
     for setup, x in zip(setups, sums, strict=True):
         load = setup["load"]
