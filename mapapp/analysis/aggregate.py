@@ -39,8 +39,8 @@ def filter_results(results: pd.DataFrame, filters: Filters,
     if filters.years:
         keep &= results["year"].between(*filters.years)
     if filters.value_chains:
-        chained = results["indicator"].map(
-            lambda i: catalog.INDICATORS[i].by_value_chain)
+        chained = results["indicator"].isin(
+            [i for i, ind in catalog.INDICATORS.items() if ind.by_value_chain])
         # Indicators not split by value chain are not narrowed by a chain filter.
         keep &= ~chained | results["value_chain"].isin(filters.value_chains)
     areas = set(filters.areas)
