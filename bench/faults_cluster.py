@@ -149,7 +149,10 @@ async def kill_scenario(cluster: Cluster, args, rng: random.Random) -> dict:
                 break
             except Exception as exc:
                 lost += 1
-                said = said or await page.get_by_text(SESSION_LOST).count() > 0
+                if await page.get_by_text(SESSION_LOST).count() > 0:
+                    said = True
+                    await page.screenshot(
+                        path=str(ROOT / "test-artifacts" / "faults-session-lost.png"))
                 notes.append(f"change to {option}: {str(exc).splitlines()[0][:120]}"
                              + (" (the page said to make it again)" if said else ""))
         await page.screenshot(path=str(ROOT / "test-artifacts" / "faults-after-kill.png"))
