@@ -57,3 +57,19 @@ def test_without_the_brotli_module_gzip_stays(monkeypatch):
     text = re.sub(r"#[^\n]*", "", render_nginx_conf(18080))
     assert "brotli" not in text
     assert re.search(r"^\s*gzip on;", text, re.M) and "gzip_types" in text
+
+
+def test_nginx_drops_idle_replica_connections_before_the_replica_does():
+    """A connection the replica (uvicorn) closed while idle must not be reused: nginx got
+    'connection reset', marked the replica down and sent its sessions' downloads to
+    another replica (404). So nginx's upstream keep-alive is the shorter."""
+    import uvicorn
+
+    upstream = re.search(r"upstream mapapp \{([^}]*)\}", NGINX)[1]
+    idle = re.search(r"^\s*keepalive_timeout (\d+)s;", upstream, re.M)
+    assert idle, "the upstream block sets no keepalive_timeout (nginx's default is 60 s)"
+    assert int(idle[1]) < uvicorn.Config(app=None).timeout_keep_alive
+    servers = cluster.UPSTREAM_LINE, *re.findall(r"^server .*$",
+                                                  (ROOT / "deploy/upstream.conf").read_text(),
+                                                  re.M)
+    assert all("max_fails=3" in line for line in servers)  # not down at the first reset
