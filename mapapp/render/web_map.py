@@ -371,10 +371,13 @@ def locality_rows(localities: pd.DataFrame, lang: catalog.Lang) -> list[dict]:
 
 
 def legend_html(layer: MapLayer) -> str:
-    """The legend box: title with unit, then the symbology's rows (the localities row
-    whenever the view shows localities, even if the data has none)."""
+    """The legend box: title with unit, then the symbology's rows; the localities row
+    when the view asks for them and the data has a localities table (also when the
+    filters leave none in view: the row says what a point would be; not for data that
+    has no localities at all, such as a published dataset of results only)."""
     view = layer.view
-    rows = legend_rows(layer, MAX_RADIUS_PX[view.level], with_localities=view.localities)
+    rows = legend_rows(layer, MAX_RADIUS_PX[view.level],
+                       with_localities=view.localities and layer.localities is not None)
     heading = f"<h4>{html.escape(title(view))} ({html.escape(layer.unit)})</h4>"
     return heading + "".join(
         f'<div class="row">{_legend_symbol(row)}<span>{html.escape(row.text)}</span></div>'

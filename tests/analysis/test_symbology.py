@@ -156,8 +156,15 @@ def test_web_and_png_legends_list_the_same_rows(view_args):
     assert web_legend_texts(layer) == png_legend_texts(layer) == [r.text for r in rows]
 
 
-def test_only_the_web_legend_names_localities_the_data_lacks():
+def test_a_legend_names_localities_only_when_the_data_has_them():
+    """Results published without localities: no localities row, on the web or on paper."""
     layer = layer_for(dataset_localities=None)
+    assert "Localidades conectadas" not in web_legend_texts(layer)
+    assert png_legend_texts(layer) == web_legend_texts(layer)
+
+
+def test_the_web_legend_keeps_the_localities_row_when_filters_leave_none_in_view():
+    layer = layer_for(dataset_localities=DEMO.localities.iloc[0:0])
     assert web_legend_texts(layer)[-1] == "Localidades conectadas"
     assert png_legend_texts(layer) == web_legend_texts(layer)[:-1]
 
