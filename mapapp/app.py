@@ -413,6 +413,10 @@ def page() -> None:
         wait_for_map()
     sidebar(lang, years_in_data)
     upload_gone(data_sidebar(lang, config, shown), fresh, notice, lang)
+    # In the notice container, not a new element above the map: one there would move the
+    # map, and a map frame remounted while the page reconnects can come up blank.
+    if st.session_state.get("session_lost") == view:  # until the view moves on
+        notice.warning(t("session_lost", lang), icon=":material/sync_problem:")
 
 
 def asked_to_resume(subprotocols: str | None) -> bool:
@@ -535,8 +539,6 @@ def notes_under_title(view: View) -> DeltaGenerator:
     if notes and view == url_view:
         st.info(escape_markdown(f"{t('ignored_params', view.lang)}: " + "; ".join(notes)),
                 icon=":material/link_off:")
-    if st.session_state.get("session_lost") == view:  # until the view moves on
-        st.warning(t("session_lost", view.lang), icon=":material/sync_problem:")
     for note in st.session_state.get("data_notes", ()):
         st.info(escape_markdown(note), icon=":material/dataset:")
     return st.container()  # filled once the uploaders tell whether an upload was lost

@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -94,6 +95,27 @@ def keep_downloads_until_fetched() -> None:
     MediaFileManager.execute_deferred = execute_deferred
 
 
+def register_map_component_once_served() -> None:
+    """Serve the map component's files from the start, not from the first page run.
+
+    Streamlit registers a component only when a script run imports it (with no run it
+    registers nowhere, which is why the warm-up leaves the page alone). A browser whose
+    map frame loads while a server restarts, or while nginx moves it to a replica no
+    session has used yet, would ask for the frame's files before that: they 404 and the
+    map stays blank until a reload. So once Streamlit's runtime exists, register it."""
+
+    def register() -> None:
+        from streamlit import runtime
+
+        while not runtime.exists():
+            time.sleep(0.05)
+        from streamlit_folium import _component_func as map_component
+
+        runtime.get_instance().component_registry.register_component(map_component)
+
+    threading.Thread(target=register, name="register-map-component", daemon=True).start()
+
+
 def serve(streamlit_options: list[str]) -> int:
     """Warm up, then run the page as ``streamlit run streamlit_app.py OPTIONS`` would."""
     # Streamlit reads its config when first imported (here, by the warm-up): options go
@@ -105,6 +127,7 @@ def serve(streamlit_options: list[str]) -> int:
     # after every run (runner.postScriptGC) walks ~30 k objects instead of ~300 k.
     gc.freeze()
     keep_downloads_until_fetched()
+    register_map_component_once_served()
     print(f"mapapp: page warmed in {took:.1f} s; starting the server", file=sys.stderr)
     from streamlit.web import cli as streamlit_cli
 

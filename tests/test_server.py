@@ -3,8 +3,11 @@ warm-up loads what the first page needs without registering the page's component
 early (the browser suite runs the whole app through ``serve``)."""
 
 import json
+import os
+import re
 import subprocess
 import sys
+import time
 from unittest.mock import patch
 
 import pytest
@@ -102,3 +105,42 @@ def test_a_file_made_on_click_outlives_other_sessions_runs_until_its_own_next_ru
         manager.clear_session_refs(session)  # the asking session's next run starts
         other_sessions_end_runs(manager)
         assert not exists(manager, made)
+
+
+def test_the_map_components_files_are_served_before_any_page_has_run(tmp_path):
+    """A browser whose map frame reloads while the server restarts asks for the frame's
+    files before any session has run the page; they must not 404 (a blank map)."""
+    import socket
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mapapp", "serve", "--server.port", str(port),
+         "--server.address", "127.0.0.1"], cwd=ROOT, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, env={**os.environ, "MAPAPP_DATA_DIR": str(tmp_path)})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(f"{base}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        frame = f"{base}/component/streamlit_folium.st_folium/index.html"
+        for _ in range(50):  # registered by a thread once the runtime exists
+            try:
+                page = urllib.request.urlopen(frame, timeout=5).read().decode()
+                break
+            except urllib.error.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError(f"{frame} still 404")
+        script = re.search(r'src="(\./)?(static/js/main\.[0-9a-f]+\.js)"', page)[2]
+        code = urllib.request.urlopen(frame.rsplit("/", 1)[0] + "/" + script, timeout=5)
+        assert code.status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
