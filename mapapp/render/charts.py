@@ -71,14 +71,20 @@ def kpi_chart_spec(kpi: KPI, lang: Lang, highlight: int | None = None) -> dict:
     the dict: ~35 ms a chart, and the page draws eleven, new ones for every new filter
     and dataset. Only the rows differ from one figure to the next, so Altair writes each
     chart's frame once (per language, highlighted year and axis format) and the rows go
-    into a copy of it, named by their content as Altair names them."""
+    into a copy of it, named by their content as Altair names them. A rerun with the
+    same figures reads the finished dict back (the page draws it on every rerun)."""
+    return json.loads(_spec_text(kpi, lang, highlight))
+
+
+@lru_cache(maxsize=1024)  # ~2 kB each; a KPI is its figures (frozen), not a dataset's
+def _spec_text(kpi: KPI, lang: Lang, highlight: int | None) -> str:
     frame = kpi_frame(kpi, lang)
     spec = json.loads(_skeleton(lang, highlight, _axis_format(frame)))
     rows = frame.to_dict(orient="records")  # Python ints, floats and strings
     name = "data-" + hashlib.md5(json.dumps(rows, sort_keys=True).encode(),
                                  usedforsecurity=False).hexdigest()
     spec["data"], spec["datasets"] = {"name": name}, {name: rows}
-    return spec
+    return json.dumps(spec)
 
 
 @lru_cache(maxsize=64)

@@ -91,6 +91,7 @@ def test_the_page_gets_altairs_spec_with_the_figures_rows(results, lang, highlig
 def test_a_charts_frame_is_written_once_and_handed_out_whole(results, monkeypatch):
     first, second = goal_kpis(results, 3)[:2]
     charts._skeleton.cache_clear()
+    charts._spec_text.cache_clear()
     spec = kpi_chart_spec(first, "es")
     written = []
     monkeypatch.setattr(charts, "_chart", lambda *a: written.append(a))
@@ -98,4 +99,7 @@ def test_a_charts_frame_is_written_once_and_handed_out_whole(results, monkeypatc
     assert written == [] and other["datasets"] != spec["datasets"]
     assert other["data"]["name"] != spec["data"]["name"]  # named by content, as Altair does
     spec["layer"].clear()  # Streamlit edits the dict it is given: the next call is whole
+    framed = []
+    monkeypatch.setattr(charts, "kpi_frame", lambda *a: framed.append(a))
     assert kpi_chart_spec(first, "es")["layer"]
+    assert framed == []  # the same figures again (every rerun): the finished dict is kept
