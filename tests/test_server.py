@@ -11,7 +11,7 @@ import time
 from unittest.mock import patch
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, start_app
 
 from mapapp.server import as_environment
 
@@ -110,25 +110,11 @@ def test_a_file_made_on_click_outlives_other_sessions_runs_until_its_own_next_ru
 def test_the_map_components_files_are_served_before_any_page_has_run(tmp_path):
     """A browser whose map frame reloads while the server restarts asks for the frame's
     files before any session has run the page; they must not 404 (a blank map)."""
-    import socket
     import urllib.error
     import urllib.request
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "mapapp", "serve", "--server.port", str(port),
-         "--server.address", "127.0.0.1"], cwd=ROOT, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, env={**os.environ, "MAPAPP_DATA_DIR": str(tmp_path)})
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_app({**os.environ, "MAPAPP_DATA_DIR": str(tmp_path)})
     try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(f"{base}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
         frame = f"{base}/component/streamlit_folium.st_folium/index.html"
         for _ in range(50):  # registered by a thread once the runtime exists
             try:

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, start_app
 
 sys.path.insert(0, str(ROOT / "bench"))
 from st_client import Session, StError
@@ -23,12 +21,6 @@ from st_client import Session, StError
 SLUG = "resultados"
 DEMO = ROOT / "geodata" / "demo" / "results.csv"
 LATEST_TTL_S = 3.0  # mapapp.store.caches: "which version is latest" is cached this long
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _subset(path: Path, rows: int, scale: float) -> Path:
@@ -58,24 +50,11 @@ def served(tmp_path_factory):
     env = dict(os.environ, MAPAPP_DATABASE_URL=f"sqlite:///{folder / 'store.sqlite'}",
                MAPAPP_MAP_WAIT_S="30", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     _publish(env, _subset(folder / "v1.csv", 3000, 1.0))
-    port = _free_port()
     log = (folder / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mapapp", "serve", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError((folder / "server.log").read_text()[-2000:]) from None
-            time.sleep(0.3)
+    try:
+        process, url = start_app(env, log)
+    except RuntimeError:
+        raise RuntimeError((folder / "server.log").read_text()[-2000:]) from None
     yield url, env, folder
     process.terminate()
     process.wait(timeout=20)

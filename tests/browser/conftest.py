@@ -8,14 +8,12 @@ the tests show the page works with no internet. Screenshots go to
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers import free_port, start_app
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
@@ -26,35 +24,17 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
 LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="session")
 def server():
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
                MAPAPP_MAP_WAIT_S="4")  # a browser reports the map: map first, as served
     log = open(ROOT / "test-artifacts" / "server.log", "w") if _mk() else subprocess.DEVNULL
-    process = subprocess.Popen(  # as `make run` serves it: warmed, then Streamlit
-        [sys.executable, "-m", "mapapp", "serve", "--server.port",
-         str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("streamlit did not start; "
-                                   "see test-artifacts/server.log") from None
-            time.sleep(0.3)
+    try:
+        process, url = start_app(env, log, port=port)
+    except RuntimeError:
+        raise RuntimeError("streamlit did not start; see test-artifacts/server.log") from None
     yield url
     process.terminate()
     process.wait(timeout=20)

@@ -5,13 +5,11 @@ from __future__ import annotations
 import http.client
 import os
 import subprocess
-import sys
-import time
-import urllib.request
 from urllib.parse import urlparse
 
 import pytest
-from conftest import ARTIFACTS, ROOT, OfflinePage, _free_port
+from conftest import ARTIFACTS, OfflinePage
+from helpers import free_port, start_app
 from test_page import wait_for
 
 PERU = {"lat": (-19.0, 0.5), "lng": (-82.0, -68.0)}  # a box around the country
@@ -83,20 +81,9 @@ def test_a_foreign_page_cannot_open_a_session(server, origin, opens):
 def serve(port: int) -> subprocess.Popen:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = open(ARTIFACTS.parent / "server-restart.log", "a")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port",
-         str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
-                return process
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("streamlit did not start") from None
-            time.sleep(0.3)
+    process, _url = start_app(dict(os.environ), log, ("-m", "streamlit", "run", "streamlit_app.py"),
+                              port=port)
+    return process
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -109,7 +96,7 @@ UPLOAD = ("Región;Provincia;Distrito;Año;Cadena de valor;Indicador;Valor\r\n"
 
 
 def test_after_a_restart_the_page_shows_the_labelled_demo_not_the_lost_upload(browser, tmp_path):
-    port = _free_port()
+    port = free_port()
     process = serve(port)
     view = OfflinePage(browser, f"http://127.0.0.1:{port}")
     try:
